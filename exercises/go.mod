@@ -1,0 +1,5 @@
+module github.com/ipclab/ipclab/exercises
+
+go 1.22
+
+require go.uber.org/goleak v1.3.0

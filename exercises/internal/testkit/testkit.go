@@ -1,0 +1,122 @@
+// Package testkit holds the helpers that every exercise's tests share.
+//
+// # Bounded waits
+//
+// A test must never lean on the package-wide -timeout: a hang has to fail
+// the test that hung, with a message that says what did not happen. Every
+// wait in an exercise test therefore goes through [Within], [Op.Finishes]
+// or [Op.StaysBlocked], which fail the test after a fixed bound.
+//
+// Two bounds are used throughout:
+//
+//   - [Patience] is how long an operation that must finish may take. It is
+//     generous, because the tests run under the race detector on loaded
+//     machines, and a correct solution finishes in microseconds anyway.
+//   - [Grace] is how long an operation that must block is watched before
+//     the test concludes that it blocks. A wrong solution returns at once,
+//     so a fraction of a second is plenty even on a slow runner.
+//
+// # Leaks
+//
+// [NoGoroutineLeaks] checks, when the test ends, that every goroutine the
+// test started has exited ([go.uber.org/goleak] does the bookkeeping).
+//
+// # Busy waiting
+//
+// [CPUTime] reads the process's CPU time, so a test can tell a goroutine
+// that sleeps while it waits from one that spins.
+package testkit
+
+import (
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+const (
+	// Patience bounds an operation that must finish.
+	Patience = 10 * time.Second
+	// Grace is how long an operation that must block is watched.
+	Grace = 250 * time.Millisecond
+)
+
+// Within runs fn on a new goroutine and fails the test if fn has not
+// returned within d. what names the operation for the failure message, in
+// call form: "q.Put(1)".
+//
+// When fn hangs, its goroutine is left behind: a test binary cannot kill a
+// goroutine. The test has failed by then, and the grader runs each test in
+// a process of its own.
+func Within(t testing.TB, d time.Duration, what string, fn func()) {
+	t.Helper()
+	Go(fn).Finishes(t, d, what)
+}
+
+// An Op is a function running on its own goroutine, started by [Go].
+type Op struct {
+	done chan struct{}
+}
+
+// Go starts fn on a new goroutine and returns a handle to watch it.
+func Go(fn func()) *Op {
+	op := &Op{done: make(chan struct{})}
+	go func() {
+		defer close(op.done)
+		fn()
+	}()
+	return op
+}
+
+// Done reports whether the operation has returned.
+func (op *Op) Done() bool {
+	select {
+	case <-op.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Finished returns a channel that is closed once the operation returns.
+func (op *Op) Finished() <-chan struct{} { return op.done }
+
+// Finishes waits up to d for the operation to return and fails the test
+// (t.Fatalf) if it does not.
+func (op *Op) Finishes(t testing.TB, d time.Duration, what string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-op.done:
+	case <-timer.C:
+		t.Fatalf("%s did not return within %v: it is blocked (a deadlock or a lost wake-up?)", what, d)
+	}
+}
+
+// StaysBlocked watches the operation for d and fails the test (t.Fatalf)
+// if it returns in that time. Call it for operations that must wait, then
+// release them and call [Op.Finishes].
+func (op *Op) StaysBlocked(t testing.TB, d time.Duration, what string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-op.done:
+		t.Fatalf("%s returned, but it should still be waiting", what)
+	case <-timer.C:
+	}
+}
+
+// NoGoroutineLeaks makes the test fail, when it ends, if goroutines started
+// during the test are still running. Call it first thing in the test, so
+// that goroutines from earlier tests are not counted.
+func NoGoroutineLeaks(t testing.TB) {
+	t.Helper()
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		if err := goleak.Find(ignore); err != nil {
+			t.Errorf("goroutines still running after the test ended (something was never woken or never stopped):\n%v", err)
+		}
+	})
+}

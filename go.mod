@@ -1,0 +1,3 @@
+module github.com/ipclab/ipclab
+
+go 1.26.0

@@ -1,0 +1,251 @@
+// Package build assembles the module a submission is tested in, and
+// compiles its test binary.
+//
+// The module is a fresh temporary copy of the course's exercises module:
+// its go.mod and go.sum, its shared test helpers, the exercise's directory
+// as the course ships it (visible tests included) and, when grading, the
+// hidden tests. The implementation's files (a student's editable files, a
+// solution, a mutant) are laid on top last. Nothing else of a submission
+// reaches the build, so an edited test or go.mod changes nothing.
+//
+// The test binary is compiled once per exercise with -race, offline:
+// GOPROXY=off and -mod=readonly, so a submission cannot make the build
+// fetch anything. The modules the course needs are fetched beforehand from
+// the course's own go.mod by [Prefetch].
+package build
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/submission"
+)
+
+// A Request says what to build.
+type Request struct {
+	Repo     *course.Repo
+	Exercise *course.Exercise
+	// Layers are laid over the exercise directory in order, later files
+	// replacing earlier ones of the same name.
+	Layers [][]submission.File
+	// Hidden adds the hidden tests.
+	Hidden bool
+	// Race builds with the race detector.
+	Race bool
+}
+
+// A Binary is a compiled test binary in its module.
+type Binary struct {
+	// Path is the executable.
+	Path string
+	// Dir is the package directory, the working directory for its tests.
+	Dir string
+	// Package is the package's import path.
+	Package string
+	// Race reports whether the binary has the race detector.
+	Race bool
+}
+
+// A CompileError is a build that failed because of the code in it: the
+// compiler's messages, with paths as the student knows them.
+type CompileError struct {
+	Output string
+}
+
+func (e *CompileError) Error() string { return "does not compile:\n" + e.Output }
+
+// Build assembles the module under work (a directory the caller owns and
+// removes) and compiles the test binary. A *CompileError means the code
+// does not compile; any other error is the grader's own failure.
+func Build(ctx context.Context, req Request, work string) (*Binary, error) {
+	mod := filepath.Join(work, "module")
+	pkgDir := filepath.Join(mod, filepath.FromSlash(req.Exercise.PackageDir()))
+	if err := assemble(req, mod, pkgDir); err != nil {
+		return nil, fmt.Errorf("assemble module for %s: %w", req.Exercise.ID, err)
+	}
+	bin := filepath.Join(work, req.Exercise.ID+".test")
+	if runtime.GOOS == "windows" {
+		bin += ".exe"
+	}
+	args := []string{"test", "-c", "-o", bin}
+	if req.Race {
+		args = append(args, "-race")
+	}
+	args = append(args, "./"+req.Exercise.PackageDir())
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = mod
+	cmd.Env = offlineEnv()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return nil, fmt.Errorf("go test -c: %w", err)
+		}
+		msg := tidyCompilerOutput(out.String(), mod)
+		if isToolchainFailure(msg) {
+			return nil, fmt.Errorf("go test -c for %s failed for a reason that is not the code's:\n%s", req.Exercise.ID, msg)
+		}
+		return nil, &CompileError{Output: msg}
+	}
+	return &Binary{
+		Path:    bin,
+		Dir:     pkgDir,
+		Package: path.Join(course.ModulePath, course.ExercisesDir, req.Exercise.PackageDir()),
+		Race:    req.Race,
+	}, nil
+}
+
+// assemble writes the module: trusted files first, layers on top.
+func assemble(req Request, mod, pkgDir string) error {
+	src := req.Repo.Path(course.ExercisesDir)
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := copyFile(filepath.Join(src, f), filepath.Join(mod, f)); err != nil && !(f == "go.sum" && errors.Is(err, fs.ErrNotExist)) {
+			return err
+		}
+	}
+	if err := copyTree(filepath.Join(src, "internal"), filepath.Join(mod, "internal")); err != nil {
+		return err
+	}
+	if err := copyTree(req.Repo.Path(filepath.FromSlash(req.Exercise.Dir)), pkgDir); err != nil {
+		return err
+	}
+	if req.Hidden {
+		if err := copyTree(req.Repo.Path(filepath.FromSlash(course.HiddenDir), req.Exercise.ID), pkgDir); err != nil {
+			return fmt.Errorf("hidden tests: %w", err)
+		}
+	}
+	for _, layer := range req.Layers {
+		for _, f := range layer {
+			if err := os.WriteFile(filepath.Join(pkgDir, f.Name), f.Data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			return copyFile(p, target)
+		}
+		return nil // symbolic links and the like have no place in the course
+	})
+}
+
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o644)
+}
+
+// offlineEnv is the grader's environment with the go command told never
+// to reach the network, nor to look past the module it is given.
+func offlineEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOPROXY", "GOFLAGS", "GOWORK", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOTOOLCHAIN", "GOENV":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"GOPROXY=off",
+		"GOFLAGS=-mod=readonly",
+		"GOWORK=off",
+		"GOTOOLCHAIN=local",
+		"GOENV=off",
+	)
+}
+
+// isToolchainFailure recognises build failures that no submission can
+// cause: missing modules, a missing C compiler for -race.
+func isToolchainFailure(msg string) bool {
+	for _, s := range []string{"module lookup disabled", "missing go.sum entry", "-race requires cgo", "C compiler", "cannot find main module", "no required module provides"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// tidyCompilerOutput rewrites the temporary module's paths to the paths a
+// student sees in the repository, and drops the go command's headers.
+func tidyCompilerOutput(out, mod string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "FAIL\t") {
+			continue
+		}
+		l = strings.ReplaceAll(l, mod+string(filepath.Separator), "")
+		if strings.HasPrefix(l, "./") {
+			l = l[2:]
+		}
+		if first, _, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(l, " ") && strings.Contains(first, "/") && !strings.HasPrefix(first, course.ExercisesDir+"/") {
+			l = course.ExercisesDir + "/" + l
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+var prefetch struct {
+	sync.Mutex
+	done map[string]bool
+}
+
+// Prefetch downloads the modules the course's exercises module requires,
+// once per checkout. It reads only the course's own go.mod, never a
+// submission's, and does nothing when the module cache already has them.
+func Prefetch(ctx context.Context, repo *course.Repo) error {
+	prefetch.Lock()
+	defer prefetch.Unlock()
+	if prefetch.done[repo.Root] {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "go", "mod", "download")
+	cmd.Dir = repo.Path(course.ExercisesDir)
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("fetch the exercises module's dependencies (go mod download in %s): %w\n%s", course.ExercisesDir, err, out)
+	}
+	if prefetch.done == nil {
+		prefetch.done = map[string]bool{}
+	}
+	prefetch.done[repo.Root] = true
+	return nil
+}

@@ -1,0 +1,101 @@
+// Package report prints grading results in the formats people and tools
+// read.
+//
+//   - "table": for people at a terminal; the default.
+//   - "json": one JSON document, the result model of package score, whose
+//     schema is described in SCHEMA.md beside this file and versioned by
+//     its "schema" field.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ipclab/ipclab/grader/internal/score"
+)
+
+// Formats lists the output formats, the default first.
+var Formats = []string{"table", "json"}
+
+// ValidFormat reports whether name is an output format.
+func ValidFormat(name string) bool { return slices.Contains(Formats, name) }
+
+// Write prints r in the named format.
+func Write(w io.Writer, format string, r *score.Result) error {
+	switch format {
+	case "table":
+		return Table(w, r)
+	case "json":
+		return JSON(w, r)
+	}
+	return fmt.Errorf("unknown format %q (formats: %s)", format, strings.Join(Formats, ", "))
+}
+
+// JSON prints r as one indented JSON document.
+func JSON(w io.Writer, r *score.Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// Table prints r for people: one line per test, failure messages
+// indented below, a total at the end.
+func Table(w io.Writer, r *score.Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, e := range r.Exercises {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.ID, points(e.Score, e.MaxScore), e.Status, e.Title)
+		for _, t := range e.Tests {
+			name := t.Name
+			if t.Hidden {
+				name += " (hidden)"
+			}
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\t\n", mark(t.Status), name, points(t.Score, t.MaxScore), t.Status)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, t := range e.Tests {
+			if t.Message != "" && !strings.HasPrefix(t.Message, "not run: ") {
+				fmt.Fprintf(w, "  %s:\n%s\n", t.Name, indent(t.Message, "      "))
+			}
+		}
+		if e.Message != "" {
+			fmt.Fprintf(w, "%s\n", indent(e.Message, "  "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "total %s\n", points(r.Score, r.MaxScore))
+	return nil
+}
+
+func mark(s score.Status) string {
+	switch s {
+	case score.Pass:
+		return "ok  "
+	case score.Fail:
+		return "FAIL"
+	}
+	return "ERR "
+}
+
+// points prints "37.5/100" without trailing zeros.
+func points(got, max float64) string {
+	return fmt.Sprintf("%s/%s", num(got), num(max))
+}
+
+func num(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}

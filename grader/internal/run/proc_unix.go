@@ -1,0 +1,20 @@
+//go:build unix && !linux
+
+package run
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// isolate puts the test in a process group of its own.
+func isolate(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// killGroup kills the test's whole process group.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}

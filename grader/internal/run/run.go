@@ -1,0 +1,256 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipclab/ipclab/grader/internal/testjson"
+)
+
+// DefaultOutputLimit bounds what one test may print, stdout and stderr
+// together. A correct test prints a few kilobytes; a race report with
+// stacks a few dozen.
+const DefaultOutputLimit = 4 << 20
+
+// DefaultKillGrace is how long after the time limit the process group is
+// killed from outside: long enough for the testing package's own alarm to
+// print its goroutine dump first.
+const DefaultKillGrace = 5 * time.Second
+
+// A Spec says which test to run and under what limits.
+type Spec struct {
+	// Binary is the compiled test binary (go test -c).
+	Binary string
+	// Dir is the working directory: the package's directory, as under
+	// go test.
+	Dir string
+	// Package is the import path, for the events.
+	Package string
+	// Test is the top-level test function to run.
+	Test string
+	// Timeout is the test's time limit.
+	Timeout time.Duration
+	// OutputLimit bounds the output; DefaultOutputLimit when zero.
+	OutputLimit int64
+	// KillGrace is how long after Timeout the process group is killed
+	// from outside; DefaultKillGrace when zero.
+	KillGrace time.Duration
+}
+
+// An Outcome is what one run produced.
+type Outcome struct {
+	// Report holds the events, read.
+	Report *testjson.Report
+	// ExitCode is the process's exit status, -1 if it was killed.
+	ExitCode int
+	// TimedOut is set when the process had to be killed at the time limit.
+	TimedOut bool
+	// OutputExceeded is set when the process was killed for printing more
+	// than the output limit.
+	OutputExceeded bool
+	// Elapsed is the wall time of the process.
+	Elapsed time.Duration
+}
+
+// Passed reports whether the test passed: a pass event for it, the
+// package's own final pass, and exit status 0.
+func (o *Outcome) Passed(test string) bool {
+	r := o.Report.Test(test)
+	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && !o.TimedOut && !o.OutputExceeded
+}
+
+// Test runs one test and returns what happened. An error means the grader
+// could not run it at all (the binary is missing, test2json failed); what
+// the test itself did is in the Outcome.
+func Test(ctx context.Context, s Spec) (*Outcome, error) {
+	limit := s.OutputLimit
+	if limit <= 0 {
+		limit = DefaultOutputLimit
+	}
+	private, err := os.MkdirTemp("", "ipclab-run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(private)
+	tmp := filepath.Join(private, "tmp")
+	home := filepath.Join(private, "home")
+	for _, d := range []string{tmp, home} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+
+	cmd := exec.Command(s.Binary,
+		"-test.run=^"+regexp.QuoteMeta(s.Test)+"$",
+		"-test.v=test2json",
+		"-test.paniconexit0",
+		"-test.count=1",
+		"-test.timeout="+s.Timeout.String(),
+	)
+	cmd.Dir = s.Dir
+	cmd.Env = Environment(home, tmp)
+	out := newCappedBuffer(limit)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// A grandchild that keeps the pipe open must not keep us waiting.
+	cmd.WaitDelay = time.Second
+	isolate(cmd)
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start test binary: %w", err)
+	}
+	o := &Outcome{ExitCode: -1}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	grace := s.KillGrace
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	timer := time.NewTimer(s.Timeout + grace)
+	defer timer.Stop()
+	var waitErr error
+	select {
+	case waitErr = <-waited:
+	case <-timer.C:
+		o.TimedOut = true
+		killGroup(cmd)
+		waitErr = <-waited
+	case <-out.exceeded:
+		o.OutputExceeded = true
+		killGroup(cmd)
+		waitErr = <-waited
+	case <-ctx.Done():
+		killGroup(cmd)
+		<-waited
+		return nil, ctx.Err()
+	}
+	// Whatever the test started in its group goes too.
+	killGroup(cmd)
+	o.Elapsed = time.Since(start)
+	if cmd.ProcessState != nil {
+		o.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	var exitErr *exec.ExitError
+	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
+		return nil, fmt.Errorf("wait for test binary: %w", waitErr)
+	}
+	o.Report, err = convert(ctx, out.Bytes(), s.Package)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Environment is the whole environment a test process gets. Nothing from
+// the grader's own environment leaks in but the search path for programs
+// and a few settings that change no result.
+func Environment(home, tmp string) []string {
+	env := []string{
+		"HOME=" + home,
+		"TMPDIR=" + tmp,
+		"PATH=" + safePath(),
+		"GORACE=atexit_sleep_ms=0 halt_on_error=0",
+		"LANG=C.UTF-8",
+	}
+	if runtime.GOOS == "windows" {
+		env = append(env, "TEMP="+tmp, "TMP="+tmp, "USERPROFILE="+home, "SystemRoot="+os.Getenv("SystemRoot"))
+	}
+	return env
+}
+
+// safePath keeps the system directories of PATH and drops the rest
+// (a user's own bin directories, tool caches).
+func safePath() string {
+	if runtime.GOOS == "windows" {
+		return os.Getenv("PATH")
+	}
+	return "/usr/local/bin:/usr/bin:/bin"
+}
+
+var (
+	toolOnce sync.Once
+	toolPath string
+	toolErr  error
+)
+
+// test2json returns the path of the toolchain's test2json. Recent
+// toolchains build it on first use; `go tool -n` builds it if need be and
+// prints where it is, without running it.
+func test2json() (string, error) {
+	toolOnce.Do(func() {
+		out, err := exec.Command("go", "tool", "-n", "test2json").Output()
+		if err != nil {
+			toolErr = fmt.Errorf("find test2json (go tool -n test2json): %w", err)
+			return
+		}
+		toolPath = strings.TrimSpace(string(out))
+		if _, err := os.Stat(toolPath); err != nil {
+			toolErr = fmt.Errorf("find test2json: %w", err)
+		}
+	})
+	return toolPath, toolErr
+}
+
+// convert turns a test binary's -test.v=test2json output into events with
+// the toolchain's own converter, and reads them.
+func convert(ctx context.Context, raw []byte, pkg string) (*testjson.Report, error) {
+	tool, err := test2json()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, tool, "-t", "-p", pkg)
+	cmd.Stdin = bytes.NewReader(raw)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	events, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("test2json: %w: %s", err, stderr.Bytes())
+	}
+	return testjson.Read(bytes.NewReader(events))
+}
+
+// cappedBuffer keeps the first limit bytes written and signals, once, when
+// more arrive.
+type cappedBuffer struct {
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	limit    int64
+	exceeded chan struct{}
+}
+
+func newCappedBuffer(limit int64) *cappedBuffer {
+	return &cappedBuffer{limit: limit, exceeded: make(chan struct{})}
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	room := b.limit - int64(b.buf.Len())
+	if int64(len(p)) > room {
+		b.buf.Write(p[:max(room, 0)])
+		select {
+		case <-b.exceeded:
+		default:
+			close(b.exceeded)
+		}
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *cappedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}

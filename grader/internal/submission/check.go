@@ -1,0 +1,168 @@
+package submission
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+)
+
+// A Problem is something wrong with a submitted file, at a position.
+type Problem struct {
+	// File is the path relative to the submission root.
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.Line == 0:
+		return p.File + ": " + p.Msg
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Line, p.Col, p.Msg)
+}
+
+// processExits are functions that end or replace the process without the
+// testing package noticing. A test binary that exits with status 0 after
+// printing a forged "PASS" could otherwise earn points it did not. os.Exit
+// is not here: the grader runs tests with -test.paniconexit0, which turns
+// os.Exit(0) into a failure.
+var processExits = map[string][]string{
+	"syscall":               {"Exit", "Exec", "ForkExec", "RawSyscall", "RawSyscall6", "Syscall", "Syscall6", "Syscall9", "RawSyscallNoError"},
+	"golang.org/x/sys/unix": {"Exit", "Exec", "RawSyscall", "RawSyscall6", "Syscall", "Syscall6", "RawSyscallNoError", "SyscallNoError"},
+}
+
+// forbiddenDirectives are compiler directives that reach outside the
+// language: linkname can reach into the runtime or the testing package.
+var forbiddenDirectives = []string{"//go:linkname", "//go:embed", "//go:cgo_", "//go:nosplit", "//go:noescape", "//go:uintptrescapes", "//go:systemstack", "//go:nowritebarrier"}
+
+// Check runs the static checks on the editable files of ex and returns
+// every problem found, in file order.
+func Check(ex *course.Exercise, files []File) []Problem {
+	var probs []Problem
+	for _, f := range files {
+		probs = append(probs, checkFile(ex, f)...)
+	}
+	return probs
+}
+
+func checkFile(ex *course.Exercise, f File) []Problem {
+	rel := path.Join(ex.Dir, f.Name)
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, rel, f.Data, parser.ParseComments)
+	if err != nil {
+		return parseProblems(rel, err)
+	}
+	var probs []Problem
+	at := func(pos token.Pos, format string, args ...any) {
+		p := fset.Position(pos)
+		probs = append(probs, Problem{File: rel, Line: p.Line, Col: p.Column, Msg: fmt.Sprintf(format, args...)})
+	}
+
+	if file.Name.Name != ex.ID {
+		at(file.Name.Pos(), "package %s, want package %s: keep the package clause the stub had", file.Name.Name, ex.ID)
+	}
+
+	for _, cg := range file.Comments {
+		for _, c := range cg.List {
+			if strings.HasPrefix(c.Text, "//go:build") || strings.HasPrefix(c.Text, "// +build") {
+				if cg.Pos() < file.Package {
+					at(c.Pos(), "build constraints are not allowed in a submission: remove %q so the file is always compiled", c.Text)
+				}
+				continue
+			}
+			for _, d := range forbiddenDirectives {
+				if strings.HasPrefix(c.Text, d) {
+					at(c.Pos(), "the compiler directive %s is not allowed: it reaches outside the Go language", strings.Fields(c.Text)[0])
+				}
+			}
+		}
+	}
+
+	// Local names of imported packages, to recognise syscall.Exit and the like.
+	local := map[string]string{}
+	for _, imp := range file.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil {
+			at(imp.Pos(), "malformed import path %s", imp.Path.Value)
+			continue
+		}
+		switch {
+		case p == "C":
+			at(imp.Pos(), "cgo (import \"C\") is not allowed: the exercise is pure Go")
+			continue
+		case !slices.Contains(ex.Imports, p):
+			at(imp.Pos(), "import %q is not allowed in %s: %s (allowed: %s)", p, ex.ID, ex.ImportsHint, allowed(ex))
+		}
+		name := path.Base(p)
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		local[name] = p
+	}
+
+	forbidden := map[string]string{}
+	for _, fb := range ex.Forbid {
+		forbidden[fb.Construct] = fb.Hint
+	}
+	channel := func(pos token.Pos, what string) {
+		if hint, ok := forbidden[course.ConstructChannels]; ok {
+			at(pos, "%s: channels are not allowed in %s: %s", what, ex.ID, hint)
+		}
+	}
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ChanType:
+			channel(n.Pos(), "channel type")
+			return false
+		case *ast.SendStmt:
+			channel(n.Pos(), "channel send")
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				channel(n.Pos(), "channel receive")
+			}
+		case *ast.SelectStmt:
+			channel(n.Pos(), "select statement")
+		case *ast.GoStmt:
+			if hint, ok := forbidden[course.ConstructGoroutines]; ok {
+				at(n.Pos(), "go statement: starting goroutines is not allowed in %s: %s", ex.ID, hint)
+			}
+		case *ast.SelectorExpr:
+			if id, ok := n.X.(*ast.Ident); ok && id.Obj == nil {
+				if p, ok := local[id.Name]; ok && slices.Contains(processExits[p], n.Sel.Name) {
+					at(n.Pos(), "%s.%s is not allowed: a submission may not end or replace the test process itself", id.Name, n.Sel.Name)
+				}
+			}
+		}
+		return true
+	})
+	return probs
+}
+
+func allowed(ex *course.Exercise) string {
+	if len(ex.Imports) == 0 {
+		return "none"
+	}
+	return strings.Join(ex.Imports, ", ")
+}
+
+// parseProblems reports the first syntax error, the one to fix first:
+// later ones are often echoes of it.
+func parseProblems(rel string, err error) []Problem {
+	list, ok := err.(scanner.ErrorList)
+	if !ok || len(list) == 0 {
+		return []Problem{{File: rel, Msg: "does not parse: " + err.Error()}}
+	}
+	e := list[0]
+	return []Problem{{File: rel, Line: e.Pos.Line, Col: e.Pos.Column, Msg: "syntax error: " + e.Msg}}
+}

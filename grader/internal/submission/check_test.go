@@ -1,0 +1,64 @@
+package submission
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+)
+
+var buffer = &course.Exercise{
+	ID:          "buffer",
+	Dir:         "exercises/3-buffer",
+	Editable:    []string{"buffer.go"},
+	Imports:     []string{"context", "errors", "sync"},
+	ImportsHint: "a monitor needs only sync, context and errors",
+	Forbid:      []course.Forbidden{{Construct: course.ConstructChannels, Hint: "build the queue from sync.Mutex and sync.Cond"}},
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string // substrings of the problems, in order; none for a clean file
+	}{
+		{"clean", "package buffer\n\nimport \"sync\"\n\nvar mu sync.Mutex\n", nil},
+		{"syntax error", "package buffer\n\nfunc f() { x := ; _ = x }\n", []string{"exercises/3-buffer/buffer.go:3:17: syntax error: expected operand"}},
+		{"wrong package", "package main\n", []string{"buffer.go:1:9: package main, want package buffer"}},
+		{"forbidden import", "package buffer\n\nimport \"os\"\n\nvar _ = os.Args\n",
+			[]string{`buffer.go:3:8: import "os" is not allowed in buffer: a monitor needs only sync, context and errors (allowed: context, errors, sync)`}},
+		{"cgo", "package buffer\n\nimport \"C\"\n", []string{`import "C") is not allowed`}},
+		{"linkname", "package buffer\n\n//go:linkname now runtime.nanotime\nfunc now() int64\n", []string{"buffer.go:3:1: the compiler directive //go:linkname is not allowed"}},
+		{"build constraint", "//go:build !race\n\npackage buffer\n", []string{"buffer.go:1:1: build constraints are not allowed"}},
+		{"channel type", "package buffer\n\nvar c chan int\n", []string{"buffer.go:3:7: channel type: channels are not allowed in buffer: build the queue from sync.Mutex and sync.Cond"}},
+		{"make chan", "package buffer\n\nvar c = make(chan int)\n", []string{"channel type"}},
+		{"send receive select", "package buffer\n\nfunc f(c chan<- int, d <-chan int) {\n\tc <- 1\n\t<-d\n\tselect {}\n}\n",
+			[]string{"3:10: channel type", "3:24: channel type", "4:2: channel send", "5:2: channel receive", "6:2: select statement"}},
+		{"ctx.Done", "package buffer\n\nimport \"context\"\n\nfunc f(ctx context.Context) { <-ctx.Done() }\n", []string{"5:31: channel receive"}},
+		{"syscall exit", "package buffer\n\nimport sc \"syscall\"\n\nfunc f() { sc.Exit(0) }\n",
+			[]string{`import "syscall" is not allowed`, "5:12: sc.Exit is not allowed: a submission may not end or replace the test process itself"}},
+		{"shadowed name is fine", "package buffer\n\ntype t struct{}\n\nfunc (t) Exit(int) {}\n\nfunc f() { var syscall t; syscall.Exit(0) }\n", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := Check(buffer, []File{{Name: "buffer.go", Data: []byte(tt.src)}})
+			if len(probs) != len(tt.want) {
+				t.Fatalf("Check found %d problems, want %d:\n%v", len(probs), len(tt.want), probs)
+			}
+			for i, p := range probs {
+				if !strings.Contains(p.String(), tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, p, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestGoroutinesForbidden(t *testing.T) {
+	ex := *buffer
+	ex.Forbid = []course.Forbidden{{Construct: course.ConstructGoroutines, Hint: "the caller's goroutine does the work"}}
+	probs := Check(&ex, []File{{Name: "buffer.go", Data: []byte("package buffer\n\nfunc f() { go f() }\n")}})
+	if len(probs) != 1 || !strings.Contains(probs[0].Msg, "starting goroutines is not allowed in buffer: the caller's goroutine does the work") {
+		t.Errorf("Check = %v, want one problem about the go statement", probs)
+	}
+}

@@ -1,0 +1,157 @@
+package testjson
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func read(t *testing.T, name string) *Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := Read(f)
+	if err != nil {
+		t.Fatalf("Read(%s): %v", name, err)
+	}
+	return rep
+}
+
+// The streams under testdata were recorded from `go test -json -race` on
+// small packages, one per situation the grader must tell apart.
+func TestRecordedStreams(t *testing.T) {
+	type want struct {
+		outcome Outcome
+		message string // a substring of Failure(output); "" when passed
+	}
+	tests := []struct {
+		file     string
+		finished bool
+		passed   bool
+		tests    map[string]want
+		pkgOut   string
+	}{
+		{
+			file: "pass.jsonl", finished: true, passed: true,
+			tests: map[string]want{"TestAdd": {Passed, ""}, "TestSub": {Passed, ""}},
+		},
+		{
+			file: "fail.jsonl", finished: true,
+			tests: map[string]want{
+				"TestValue":    {Failed, "f_test.go:6: c.Value() = 9999, want 10000"},
+				"TestOK":       {Passed, ""},
+				"TestSubFails": {Failed, "c.TryInc(1) = true twice"},
+			},
+		},
+		{
+			file: "race.jsonl", finished: true,
+			tests: map[string]want{"TestConcurrentInc": {Failed, "data race: read in (*counter).Inc (r_test.go:10); previous write in (*counter).Inc (r_test.go:10)"}},
+		},
+		{
+			file: "panic.jsonl", finished: true,
+			tests: map[string]want{
+				"TestFirst":  {Passed, ""},
+				"TestNilMap": {Failed, "panic: assignment to entry in nil map"},
+			},
+		},
+		{
+			// The alarm panics inside the running test, which never gets a
+			// final event of its own.
+			file: "timeout.jsonl", finished: true,
+			tests: map[string]want{"TestDeadlock": {NoResult, "did not finish within 2s"}},
+		},
+		{
+			// Killed from outside: the stream stops mid-test.
+			file:  "killed.jsonl",
+			tests: map[string]want{"TestDeadlock": {NoResult, ""}},
+		},
+		{
+			file: "build-error.jsonl", finished: true,
+			tests:  map[string]want{},
+			pkgOut: `b_test.go:5:40: cannot use "no" (untyped string constant) as int value`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			rep := read(t, tt.file)
+			if rep.Finished != tt.finished || rep.Passed != tt.passed {
+				t.Errorf("Finished, Passed = %v, %v; want %v, %v", rep.Finished, rep.Passed, tt.finished, tt.passed)
+			}
+			if rep.Malformed != 0 {
+				t.Errorf("Malformed = %d, want 0", rep.Malformed)
+			}
+			if len(rep.Tests) != len(tt.tests) {
+				var names []string
+				for _, r := range rep.Tests {
+					names = append(names, r.Name)
+				}
+				t.Errorf("tests = %v, want %d tests", names, len(tt.tests))
+			}
+			for name, w := range tt.tests {
+				res := rep.Test(name)
+				if res == nil {
+					t.Errorf("no result for %s", name)
+					continue
+				}
+				if res.Outcome != w.outcome {
+					t.Errorf("%s: outcome %v, want %v", name, res.Outcome, w.outcome)
+				}
+				if msg := Failure(res.Output); !strings.Contains(msg, w.message) {
+					t.Errorf("%s: Failure(output) = %q, want it to contain %q", name, msg, w.message)
+				}
+				if strings.Contains(res.Output, "=== RUN") {
+					t.Errorf("%s: output keeps framing lines: %q", name, res.Output)
+				}
+			}
+			if !strings.Contains(rep.Output, tt.pkgOut) {
+				t.Errorf("package output = %q, want it to contain %q", rep.Output, tt.pkgOut)
+			}
+		})
+	}
+}
+
+func TestReadToleratesGarbage(t *testing.T) {
+	in := "not json\n{\"Action\":\"run\",\"Test\":\"TestA\"}\n{\"Action\":\"pass\",\"Test\":\"TestA\"}\n{\"Action\":\"out"
+	rep, err := Read(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Malformed != 2 {
+		t.Errorf("Malformed = %d, want 2", rep.Malformed)
+	}
+	if r := rep.Test("TestA"); r == nil || r.Outcome != Passed {
+		t.Errorf("TestA = %+v, want passed", r)
+	}
+	if rep.Finished {
+		t.Error("Finished = true for a stream without the package's final event")
+	}
+}
+
+func TestSubtestEventsDoNotDecideTheParent(t *testing.T) {
+	in := `{"Action":"run","Test":"TestA"}
+{"Action":"run","Test":"TestA/sub"}
+{"Action":"pass","Test":"TestA/sub"}
+`
+	rep, _ := Read(strings.NewReader(in))
+	if r := rep.Test("TestA"); r == nil || r.Outcome != NoResult {
+		t.Errorf("TestA = %+v, want no result: only a subtest passed", r)
+	}
+}
+
+func TestOutputIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"Action":"run","Test":"TestLoud"}` + "\n")
+	line := `{"Action":"output","Test":"TestLoud","Output":"` + strings.Repeat("x", 1000) + `\n"}` + "\n"
+	for range 1000 {
+		b.WriteString(line)
+	}
+	rep, _ := Read(strings.NewReader(b.String()))
+	out := rep.Test("TestLoud").Output
+	if len(out) > maxOutput+100 || !strings.HasSuffix(out, "[output truncated]\n") {
+		t.Errorf("output is %d bytes, want at most about %d and a truncation note", len(out), maxOutput)
+	}
+}

@@ -1,0 +1,409 @@
+// Command grader grades ipclab submissions and proves the course's tests.
+//
+// Usage:
+//
+//	go run ./grader <command> [flags] [arguments]
+//
+// The commands:
+//
+//	list                 the exercises, their points and what each teaches
+//	test [EX...]         a student's check: the visible tests on this working copy
+//	grade SUBMISSION     visible and hidden tests on one submission
+//	verify               solutions earn full marks, stubs nothing, every mutant is caught
+//
+// Run "go run ./grader help <command>" for a command's flags.
+//
+// Exit status: 0 when the command did its work, whatever the score; 1 when
+// the score is under -fail-under, or verify found a problem; 2 for bad
+// usage; 3 when the grader itself failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/report"
+	"github.com/ipclab/ipclab/grader/internal/score"
+	"github.com/ipclab/ipclab/grader/internal/verify"
+)
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitLow      = 1
+	exitUsage    = 2
+	exitInternal = 3
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// A command is one of the grader's subcommands.
+type command struct {
+	name, args, summary string
+	flags               func(fs *flag.FlagSet, o *options)
+	run                 func(ctx context.Context, o *options, args []string, stdout io.Writer) error
+}
+
+// options holds every flag; each command registers the ones it takes.
+type options struct {
+	root      string
+	format    string
+	jobs      int
+	failUnder float64
+	exercises string
+	runs      int
+	short     bool
+	stderr    io.Writer
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{name: "list", summary: "list the exercises, their points and what each teaches",
+			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o) },
+			run:   list},
+		{name: "test", args: "[EX...]", summary: "run the visible tests on this working copy and print a score (for students)",
+			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o) },
+			run:   test},
+		{name: "grade", args: "SUBMISSION", summary: "grade one submission with the visible and hidden tests",
+			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o); exerciseFlag(fs, o) },
+			run:   grade},
+		{name: "verify", summary: "check that solutions earn full marks, stubs nothing, and every mutant is caught",
+			flags: func(fs *flag.FlagSet, o *options) {
+				rootFlag(fs, o)
+				exerciseFlag(fs, o)
+				fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
+				fs.IntVar(&o.runs, "runs", 1, "run every test `N` times and name any verdict that changed (the determinism check)")
+				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
+			},
+			run: verifyCmd},
+	}
+}
+
+func rootFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.root, "root", "", "the course checkout (default: found from the current directory)")
+}
+
+func outputFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.format, "format", "table", "output `format`: "+strings.Join(report.Formats, ", "))
+	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
+	fs.Float64Var(&o.failUnder, "fail-under", 0, "exit with status 1 when the score is under `PERCENT` of the maximum")
+}
+
+func exerciseFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.exercises, "exercise", "", "comma-separated exercise `ids` (default: all)")
+}
+
+// usageError is bad usage: exit status 2 and the command's usage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// lowScore is a score under -fail-under, or a failed verification.
+type lowScore struct{ msg string }
+
+func (e lowScore) Error() string { return e.msg }
+
+// Main runs the grader with the given arguments and returns its exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				commandUsage(stderr, c)
+				return exitOK
+			}
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c := lookup(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "grader: error: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	o := &options{stderr: stderr, runs: 1}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.flags(fs, o)
+	pos, err := parseInterspersed(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		commandUsage(stdout, c)
+		return exitOK
+	}
+	if err == nil {
+		err = checkOptions(o)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "grader: error: %v\n\n", err)
+		commandUsage(stderr, c)
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = c.run(ctx, o, pos, stdout)
+	var ue usageError
+	var low lowScore
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "grader: error: %v\n\n", err)
+		commandUsage(stderr, c)
+		return exitUsage
+	case errors.As(err, &low):
+		fmt.Fprintf(stderr, "grader: %v\n", err)
+		return exitLow
+	}
+	fmt.Fprintf(stderr, "grader: error: %v\n", err)
+	return exitInternal
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// parseInterspersed parses flags wherever they appear among the
+// arguments, so that "grade DIR -format json" works as well as
+// "grade -format json DIR".
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func checkOptions(o *options) error {
+	if o.format != "" && !report.ValidFormat(o.format) {
+		return fmt.Errorf("unknown format %q (formats: %s)", o.format, strings.Join(report.Formats, ", "))
+	}
+	if o.failUnder < 0 || o.failUnder > 100 {
+		return fmt.Errorf("-fail-under is a percentage, from 0 to 100; got %g", o.failUnder)
+	}
+	if o.runs < 1 {
+		return fmt.Errorf("-runs must be at least 1; got %d", o.runs)
+	}
+	if o.jobs < 0 {
+		return fmt.Errorf("-jobs must not be negative; got %d", o.jobs)
+	}
+	return nil
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: go run ./grader <command> [flags] [arguments]\n\nCommands:\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", c.name, c.args, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun \"go run ./grader help <command>\" for a command's flags.\n")
+}
+
+func commandUsage(w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: go run ./grader %s [flags] %s\n\n%s.\n\nFlags:\n", c.name, c.args, upperFirst(c.summary))
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	c.flags(fs, &options{})
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func openRepo(o *options) (*course.Repo, error) {
+	if o.root != "" {
+		return course.Open(o.root)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return course.FindRepo(wd)
+}
+
+func selected(repo *course.Repo, ids []string) ([]*course.Exercise, error) {
+	exs, err := repo.Select(ids)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return exs, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func list(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"list takes no arguments"}
+	}
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "#\texercise\tvisible\thidden\tteaches\n")
+	for _, e := range repo.Exercises {
+		unix := ""
+		if e.UnixOnly {
+			unix = " (Unix only)"
+		}
+		visible := e.MaxScore(false)
+		fmt.Fprintf(tw, "%d\t%s\t%g\t%g\t%s%s\n", e.Number, e.ID, visible, e.MaxScore(true)-visible, e.Teaches, unix)
+	}
+	return tw.Flush()
+}
+
+func test(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	exs, err := selected(repo, args)
+	if err != nil {
+		return err
+	}
+	g := grading.New(repo, grading.Options{Jobs: o.jobs, FallBackToNoRace: true})
+	res, err := g.Submission(ctx, repo.Root, exs)
+	if err != nil {
+		return err
+	}
+	return finish(o, res, stdout)
+}
+
+func grade(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"grade takes one submission directory"}
+	}
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	if !repo.HasSolutions() {
+		return fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
+	}
+	exs, err := selected(repo, splitList(o.exercises))
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(args[0])
+	if err != nil || !st.IsDir() {
+		return usageError{fmt.Sprintf("submission %s is not a directory", args[0])}
+	}
+	g := grading.New(repo, grading.Options{Hidden: true, Jobs: o.jobs})
+	res, err := g.Submission(ctx, args[0], exs)
+	if err != nil {
+		return err
+	}
+	res.Submission = args[0]
+	return finish(o, res, stdout)
+}
+
+// finish prints a result and applies -fail-under.
+func finish(o *options, res *score.Result, stdout io.Writer) error {
+	if err := report.Write(stdout, o.format, res); err != nil {
+		return err
+	}
+	if o.failUnder > 0 && res.MaxScore > 0 && res.Score*100 < o.failUnder*res.MaxScore {
+		return lowScore{fmt.Sprintf("score %g/%g is under %g%%", res.Score, res.MaxScore, o.failUnder)}
+	}
+	return nil
+}
+
+func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	ids := append(splitList(o.exercises), args...)
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	exs, err := selected(repo, ids)
+	if err != nil {
+		return err
+	}
+	g := grading.New(repo, grading.Options{Hidden: true, Jobs: o.jobs})
+	fmt.Fprintf(o.stderr, "verifying %d exercises, %d run(s) each, %d jobs on %s/%s\n", len(exs), o.runs, g.Opts.Jobs, runtime.GOOS, runtime.GOARCH)
+	rep, err := verify.Run(ctx, g, exs, verify.Options{Runs: o.runs, SkipMutants: o.short, Progress: o.stderr})
+	if err != nil {
+		return err
+	}
+	return verifySummary(rep, stdout)
+}
+
+func verifySummary(rep *verify.Report, w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "exercise\timplementation\tscore\truns\tverdict\n")
+	for _, c := range rep.Checks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Exercise, c.Name(), c.ScoreRange(), c.Runs, c.Verdict())
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, s := range rep.Structure {
+		fmt.Fprintf(w, "structure: %s\n", s)
+	}
+	var wrong, flaky int
+	for _, c := range rep.Checks {
+		if !c.OK() {
+			wrong++
+			fmt.Fprintf(w, "WRONG %s %s: %s\n", c.Exercise, c.Name(), c.Problem)
+			if c.Message != "" {
+				fmt.Fprintf(w, "%s\n", indentLines(c.Message, "    "))
+			}
+		}
+		for _, f := range c.Flaky {
+			flaky++
+			fmt.Fprintf(w, "CHANGED %s %s: %s\n", c.Exercise, c.Name(), f)
+		}
+	}
+	fmt.Fprintf(w, "%d checks: %d wrong, %d verdicts changed between runs, %d structure problems\n", len(rep.Checks), wrong, flaky, len(rep.Structure))
+	if !rep.OK() || flaky > 0 {
+		return lowScore{"verify failed"}
+	}
+	return nil
+}
+
+func indentLines(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
