@@ -54,13 +54,13 @@ func Table(w io.Writer, r *score.Result) error {
 			if t.Hidden {
 				name += " (hidden)"
 			}
-			fmt.Fprintf(tw, "  %s %s\t%s\t%s\t\n", mark(t.Status), name, points(t.Score, t.MaxScore), t.Status)
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\n", mark(t.Status), name, points(t.Score, t.MaxScore), t.Status)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		for _, t := range e.Tests {
-			if t.Message != "" && !strings.HasPrefix(t.Message, "not run: ") {
+			if t.Message != "" && t.Message != score.NotRun {
 				fmt.Fprintf(w, "  %s:\n%s\n", t.Name, indent(t.Message, "      "))
 			}
 		}

@@ -11,7 +11,6 @@ package score
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/run"
@@ -81,13 +80,17 @@ func (r *Result) Total() {
 	}
 }
 
+// NotRun is the message of each test of an exercise that could not be
+// tested; the exercise's own message says why.
+const NotRun = "not run: the exercise could not be tested (its message says why)"
+
 // Unrunnable is the result of an exercise that could not be tested at all:
 // every test is an error, worth nothing.
 func Unrunnable(ex *course.Exercise, tests []course.Test, message string) *Exercise {
 	e := &Exercise{ID: ex.ID, Title: ex.Title, Status: Error, Message: message}
 	for _, t := range tests {
 		e.MaxScore += t.Points
-		e.Tests = append(e.Tests, &Test{Name: t.Name, MaxScore: t.Points, Status: Error, Message: "not run: " + firstLine(message), Hidden: t.Hidden})
+		e.Tests = append(e.Tests, &Test{Name: t.Name, MaxScore: t.Points, Status: Error, Message: NotRun, Hidden: t.Hidden})
 	}
 	return e
 }
@@ -173,9 +176,4 @@ func noResultMessage(o *run.Outcome) string {
 		return "the test process was killed before the test finished"
 	}
 	return fmt.Sprintf("the test process ended with status %d before the test finished", o.ExitCode)
-}
-
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }

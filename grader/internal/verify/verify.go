@@ -49,7 +49,8 @@ type Check struct {
 	// Mutant is the mutant's name, and Bug its catalogue entry.
 	Mutant string
 	Bug    *course.Bug
-	// Scores holds the score of each run, out of MaxScore.
+	// Scores holds the score of each run, out of MaxScore. A mutant runs
+	// only the tests of its catalogue entry, so its MaxScore is theirs.
 	Scores   []float64
 	MaxScore float64
 	// Failed counts, per test, the runs in which it did not pass.
@@ -61,8 +62,10 @@ type Check struct {
 	Caught int
 	// Problem says why the check does not hold; "" when it does.
 	Problem string
-	// Flaky names the tests whose result changed between runs.
-	Flaky []string
+	// Varied names the tests whose result changed between runs. For a
+	// solution or a stub that is a wrong verdict already; for a mutant it
+	// is worth knowing but harmless as long as it was caught every time.
+	Varied []string
 	// Message is the first run's exercise message (static check or
 	// compile errors).
 	Message string
@@ -179,6 +182,11 @@ func check(ctx context.Context, g *grading.Grader, ex *course.Exercise, c *Check
 		return fmt.Errorf("%s %s: %w", ex.ID, c.Name(), err)
 	}
 	defer b.Close()
+	if c.Kind == Mutant {
+		// A mutant is caught when a test of its entry fails; the other
+		// tests would only add time.
+		b.Tests = slices.DeleteFunc(slices.Clone(b.Tests), func(t course.Test) bool { return !slices.Contains(c.Bug.Tests, t.Name) })
+	}
 	c.Runs = runs
 	c.Unrunnable = b.Failure != ""
 	c.Failed = map[string]int{}
@@ -212,14 +220,14 @@ func check(ctx context.Context, g *grading.Grader, ex *course.Exercise, c *Check
 	return nil
 }
 
-// judge sets c.Problem and c.Flaky.
+// judge sets c.Problem and c.Varied.
 func judge(c *Check, ex *course.Exercise) {
 	for name, n := range c.Failed {
 		if n > 0 && n < c.Runs {
-			c.Flaky = append(c.Flaky, fmt.Sprintf("%s failed %d of %d runs", name, n, c.Runs))
+			c.Varied = append(c.Varied, fmt.Sprintf("%s failed %d of %d runs", name, n, c.Runs))
 		}
 	}
-	sort.Strings(c.Flaky)
+	sort.Strings(c.Varied)
 	var bad []string
 	switch c.Kind {
 	case Solution:

