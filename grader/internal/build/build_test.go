@@ -1,0 +1,91 @@
+package build
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/submission"
+)
+
+func openCourse(t *testing.T) *course.Repo {
+	t.Helper()
+	repo, err := course.Open(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Prefetch(context.Background(), repo); err != nil {
+		t.Fatal(err)
+	}
+	return repo
+}
+
+// Students run macOS and Windows too: the exercises, their tests (hidden
+// ones included) and the solutions must build there, and the exercises
+// module must pass vet there.
+func TestCrossCompile(t *testing.T) {
+	repo := openCourse(t)
+	for _, goos := range []string{"darwin", "windows"} {
+		t.Run(goos, func(t *testing.T) {
+			vet := exec.Command("go", "vet", "./...")
+			vet.Dir = repo.Path(course.ExercisesDir)
+			vet.Env = append(offlineEnv(), "GOOS="+goos, "CGO_ENABLED=0")
+			if out, err := vet.CombinedOutput(); err != nil {
+				t.Errorf("GOOS=%s go vet ./... in exercises: %v\n%s", goos, err, out)
+			}
+			for _, ex := range repo.Exercises {
+				sol, err := submission.ReadDir(repo.Path(course.SolutionsDir, ex.ID), ex)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, layers := range [][][]submission.File{nil, {sol}} {
+					_, err := Build(context.Background(), Request{Repo: repo, Exercise: ex, Layers: layers, Hidden: true, GOOS: goos}, t.TempDir())
+					if err != nil {
+						what := "stub"
+						if layers != nil {
+							what = "solution"
+						}
+						t.Errorf("GOOS=%s go test -c of %s with its %s and hidden tests: %v", goos, ex.ID, what, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The module a submission is built in holds the course's files, whatever
+// the layers say, and the layers in order.
+func TestBuildLayers(t *testing.T) {
+	repo := openCourse(t)
+	ex, err := repo.Exercise("counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := []submission.File{{Name: "counter.go", Data: []byte("package counter\n\nfunc oops() { undefined() }\n")}}
+	_, err = Build(context.Background(), Request{Repo: repo, Exercise: ex, Layers: [][]submission.File{broken}, Race: true}, t.TempDir())
+	cerr, ok := err.(*CompileError)
+	if !ok {
+		t.Fatalf("Build of broken code: %v, want a *CompileError", err)
+	}
+	if !strings.Contains(cerr.Output, "exercises/1-counter/counter.go:3:15: undefined: undefined") {
+		t.Errorf("compiler output does not point at the student's file as they know it:\n%s", cerr.Output)
+	}
+	if strings.Contains(cerr.Output, "module/") || strings.Contains(cerr.Output, "ipclab-") {
+		t.Errorf("compiler output shows the temporary module's paths:\n%s", cerr.Output)
+	}
+
+	sol, err := submission.ReadDir(repo.Path(course.SolutionsDir, ex.ID), ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(context.Background(), Request{Repo: repo, Exercise: ex, Layers: [][]submission.File{broken, sol}, Race: true}, t.TempDir())
+	if err != nil {
+		t.Fatalf("Build with the solution laid last: %v", err)
+	}
+	if !b.Race || b.Package != "github.com/ipclab/ipclab/exercises/1-counter" {
+		t.Errorf("Binary = %+v", b)
+	}
+}
