@@ -40,6 +40,10 @@ type Exercise struct {
 	Forbid []Forbidden `json:"forbid,omitempty"`
 	// UnixOnly marks exercises that need a Unix kernel (shm, pipes, FIFOs).
 	UnixOnly bool `json:"unix_only,omitempty"`
+	// BuildConstraint is the one build constraint the editable files may
+	// carry, as in the stubs ("unix" for a Unix-only exercise, so that
+	// its package still builds, and its tests say what to do, on Windows).
+	BuildConstraint string `json:"build_constraint,omitempty"`
 	// Timeout is the time limit of a test that sets none of its own.
 	Timeout Duration `json:"timeout"`
 	// Tests lists every top-level test function, visible and hidden.

@@ -76,8 +76,12 @@ func checkFile(ex *course.Exercise, f File) []Problem {
 	for _, cg := range file.Comments {
 		for _, c := range cg.List {
 			if strings.HasPrefix(c.Text, "//go:build") || strings.HasPrefix(c.Text, "// +build") {
-				if cg.Pos() < file.Package {
-					at(c.Pos(), "build constraints are not allowed in a submission: remove %q so the file is always compiled", c.Text)
+				if cg.Pos() < file.Package && c.Text != "//go:build "+ex.BuildConstraint {
+					if ex.BuildConstraint == "" {
+						at(c.Pos(), "build constraints are not allowed in a submission: remove %q so the file is always compiled", c.Text)
+					} else {
+						at(c.Pos(), "the only build constraint allowed here is the stub's own, //go:build %s; found %q", ex.BuildConstraint, c.Text)
+					}
 				}
 				continue
 			}

@@ -54,6 +54,23 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+func TestBuildConstraintOfTheStub(t *testing.T) {
+	ex := *buffer
+	ex.BuildConstraint = "unix"
+	for src, want := range map[string]string{
+		"//go:build unix\n\npackage buffer\n":  "",
+		"//go:build !race\n\npackage buffer\n": `the only build constraint allowed here is the stub's own, //go:build unix; found "//go:build !race"`,
+	} {
+		probs := Check(&ex, []File{{Name: "buffer.go", Data: []byte(src)}})
+		switch {
+		case want == "" && len(probs) > 0:
+			t.Errorf("Check(%q) = %v, want no problem", src, probs)
+		case want != "" && (len(probs) != 1 || !strings.Contains(probs[0].Msg, want)):
+			t.Errorf("Check(%q) = %v, want %q", src, probs, want)
+		}
+	}
+}
+
 func TestGoroutinesForbidden(t *testing.T) {
 	ex := *buffer
 	ex.Forbid = []course.Forbidden{{Construct: course.ConstructGoroutines, Hint: "the caller's goroutine does the work"}}
