@@ -1,0 +1,121 @@
+// Package childproc lets an exercise's test binary run itself as a child
+// process, the way Go's own os/exec tests do, so that multi-process tests
+// need no program outside the repository.
+//
+// A test package registers the roles a child can play and hands TestMain
+// to [Main]:
+//
+//	func init() {
+//		childproc.Register("upper", func(args []string) int {
+//			// read stdin, write it upper-cased to stdout
+//			return 0
+//		})
+//	}
+//
+//	func TestMain(m *testing.M) { childproc.Main(m) }
+//
+// [Command] then builds an *exec.Cmd that re-runs the test binary in that
+// role. When the environment variable [RoleEnv] is set, [Main] runs the
+// role's function instead of the tests and exits with its result.
+//
+// The package also counts what a test must not leak: open file
+// descriptors ([OpenFDs]) and child processes ([Children]).
+//
+// On Windows, [Main] stops the tests with one line that points to WSL or
+// the dev container: the process exercises need a Unix kernel.
+package childproc
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RoleEnv is the environment variable that tells a re-run test binary
+// which role to play.
+const RoleEnv = "IPCLAB_CHILD_ROLE"
+
+var (
+	mu    sync.Mutex
+	roles = map[string]func(args []string) int{}
+)
+
+// Register makes fn available as a child role. Call it from an init
+// function or a package-level variable, before [Main] runs. fn gets the
+// arguments given to [Command] and returns the exit status.
+func Register(role string, fn func(args []string) int) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := roles[role]; dup {
+		panic("childproc: role " + role + " registered twice")
+	}
+	roles[role] = fn
+}
+
+// runRole runs the role named in the environment, if any, and exits.
+func runRole() {
+	role, ok := os.LookupEnv(RoleEnv)
+	if !ok {
+		return
+	}
+	mu.Lock()
+	fn := roles[role]
+	names := make([]string, 0, len(roles))
+	for n := range roles {
+		names = append(names, n)
+	}
+	mu.Unlock()
+	if fn == nil {
+		sort.Strings(names)
+		fmt.Fprintf(os.Stderr, "childproc: no role %q (roles: %v)\n", role, names)
+		os.Exit(2)
+	}
+	// The arguments follow "--" on the command line Command built.
+	var args []string
+	for i, a := range os.Args {
+		if a == "--" {
+			args = os.Args[i+1:]
+			break
+		}
+	}
+	os.Exit(fn(args))
+}
+
+// Command returns a command that runs the test binary itself in the given
+// role with args. It is not started. When the test ends, a child that is
+// still running is killed, and a child that was started is waited for,
+// so that no test leaves a process behind.
+func Command(t testing.TB, role string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("childproc: cannot find the test binary: %v", err)
+	}
+	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), RoleEnv+"="+role)
+	t.Cleanup(func() { Reap(cmd) })
+	return cmd
+}
+
+// Reap kills cmd's process if it is still running and waits for it, for
+// at most a few seconds. It does nothing for a command that was never
+// started or was already waited for.
+func Reap(cmd *exec.Cmd) {
+	if cmd.Process == nil || cmd.ProcessState != nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+}

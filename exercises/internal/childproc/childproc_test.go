@@ -1,0 +1,98 @@
+//go:build unix
+
+package childproc
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+func init() {
+	Register("echo-args", func(args []string) int {
+		os.Stdout.WriteString(strings.Join(args, " "))
+		return 0
+	})
+	Register("upper", func(args []string) int {
+		b, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return 1
+		}
+		os.Stdout.Write(bytes.ToUpper(b))
+		return 0
+	})
+	Register("exit3", func(args []string) int { return 3 })
+}
+
+func TestMain(m *testing.M) { Main(m) }
+
+func TestCommandRunsARole(t *testing.T) {
+	out, err := Command(t, "echo-args", "a", "b c").Output()
+	if err != nil || string(out) != "a b c" {
+		t.Errorf("echo-args a \"b c\" = %q, %v; want \"a b c\", nil", out, err)
+	}
+	cmd := Command(t, "upper")
+	cmd.Stdin = strings.NewReader("pipe")
+	if out, err := cmd.Output(); err != nil || string(out) != "PIPE" {
+		t.Errorf("upper <<< pipe = %q, %v; want PIPE", out, err)
+	}
+	err = Command(t, "exit3").Run()
+	if cmd, ok := err.(interface{ ExitCode() int }); !ok || cmd.ExitCode() != 3 {
+		t.Errorf("exit3: %v, want exit status 3", err)
+	}
+}
+
+func TestChildrenAndZombies(t *testing.T) {
+	cmd := Command(t, "exit3")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Not waited for yet: once it exits it is a zombie, and listed.
+	var found Child
+	for i := 0; i < 500 && !found.Zombie; i++ {
+		kids, err := Children()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if k.PID == cmd.Process.Pid {
+				found = k
+			}
+		}
+		if !found.Zombie {
+			waitABit()
+		}
+	}
+	if found.PID != cmd.Process.Pid || !found.Zombie {
+		t.Errorf("Children() did not show child %d as a zombie before it was waited for (found %+v)", cmd.Process.Pid, found)
+	}
+	cmd.Wait()
+	kids, _ := Children()
+	for _, k := range kids {
+		if k.PID == cmd.Process.Pid {
+			t.Errorf("Children() still lists %v after Wait", k)
+		}
+	}
+}
+
+func TestLeakedFDs(t *testing.T) {
+	before, err := OpenFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked, _ := LeakedFDs(before)
+	if len(leaked) != 2 {
+		t.Errorf("LeakedFDs after os.Pipe = %v, want the two ends", leaked)
+	}
+	r.Close()
+	w.Close()
+	if leaked, _ := LeakedFDs(before); len(leaked) != 0 {
+		t.Errorf("LeakedFDs after closing both ends = %v, want none", leaked)
+	}
+}
