@@ -26,6 +26,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -34,6 +35,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/report"
+	"github.com/ipclab/ipclab/grader/internal/run"
 	"github.com/ipclab/ipclab/grader/internal/score"
 	"github.com/ipclab/ipclab/grader/internal/verify"
 )
@@ -66,6 +68,7 @@ type options struct {
 	exercises string
 	runs      int
 	short     bool
+	isolation string
 	stderr    io.Writer
 }
 
@@ -86,6 +89,7 @@ func init() {
 			flags: func(fs *flag.FlagSet, o *options) {
 				rootFlag(fs, o)
 				exerciseFlag(fs, o)
+				isolationFlag(fs, o)
 				fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
 				fs.IntVar(&o.runs, "runs", 1, "run every test `N` times and name any verdict that changed (the determinism check)")
 				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
@@ -94,11 +98,16 @@ func init() {
 	}
 }
 
+func isolationFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.isolation, "isolation", "auto", "how tests are fenced off: auto (the best this machine allows), namespaces, limits or none")
+}
+
 func rootFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.root, "root", "", "the course checkout (default: found from the current directory)")
 }
 
 func outputFlags(fs *flag.FlagSet, o *options) {
+	isolationFlag(fs, o)
 	fs.StringVar(&o.format, "format", "table", "output `format`: "+strings.Join(report.Formats, ", "))
 	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
 	fs.Float64Var(&o.failUnder, "fail-under", 0, "exit with status 1 when the score is under `PERCENT` of the maximum")
@@ -216,6 +225,11 @@ func checkOptions(o *options) error {
 	if o.runs < 1 {
 		return fmt.Errorf("-runs must be at least 1; got %d", o.runs)
 	}
+	if o.isolation != "" {
+		if _, err := run.ParseIsolation(o.isolation); err != nil {
+			return err
+		}
+	}
 	if o.jobs < 0 {
 		return fmt.Errorf("-jobs must not be negative; got %d", o.jobs)
 	}
@@ -306,7 +320,7 @@ func test(ctx context.Context, o *options, args []string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	g := grading.New(repo, grading.Options{Jobs: o.jobs, FallBackToNoRace: true})
+	g := newGrader(o, repo, grading.Options{FallBackToNoRace: true})
 	res, err := g.Submission(ctx, repo.Root, exs)
 	if err != nil {
 		return err
@@ -333,13 +347,29 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	if err != nil || !st.IsDir() {
 		return usageError{fmt.Sprintf("submission %s is not a directory", args[0])}
 	}
-	g := grading.New(repo, grading.Options{Hidden: true, Jobs: o.jobs})
+	sub, err := filepath.Abs(args[0])
+	if err != nil {
+		return err
+	}
+	g := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{sub}})
 	res, err := g.Submission(ctx, args[0], exs)
 	if err != nil {
 		return err
 	}
 	res.Submission = args[0]
 	return finish(o, res, stdout)
+}
+
+// newGrader makes the grader the flags ask for, and tells the user on
+// stderr when the machine allows less isolation than that.
+func newGrader(o *options, repo *course.Repo, opts grading.Options) *grading.Grader {
+	opts.Jobs = o.jobs
+	opts.Isolation, _ = run.ParseIsolation(o.isolation)
+	g := grading.New(repo, opts)
+	if g.Fallback != "" {
+		fmt.Fprintf(o.stderr, "grader: note: %s\n", g.Fallback)
+	}
+	return g
 }
 
 // finish prints a result and applies -fail-under.
@@ -363,7 +393,7 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	g := grading.New(repo, grading.Options{Hidden: true, Jobs: o.jobs})
+	g := newGrader(o, repo, grading.Options{Hidden: true})
 	fmt.Fprintf(o.stderr, "verifying %d exercises, %d run(s) each, %d jobs on %s/%s\n", len(exs), o.runs, g.Opts.Jobs, runtime.GOOS, runtime.GOARCH)
 	rep, err := verify.Run(ctx, g, exs, verify.Options{Runs: o.runs, SkipMutants: o.short, Progress: o.stderr})
 	if err != nil {

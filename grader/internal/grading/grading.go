@@ -39,21 +39,47 @@ type Options struct {
 	// Jobs bounds the builds and test processes running at once;
 	// runtime.NumCPU() when zero.
 	Jobs int
+	// Isolation fences every test process off from the machine; see
+	// run.Isolation. Negative means the best the machine allows.
+	Isolation run.Isolation
+	// Hide lists directories tests must not see, beyond the course
+	// repository and the grader's home, which are always hidden.
+	Hide []string
 }
 
 // A Grader grades exercises of one course checkout.
 type Grader struct {
-	Repo  *course.Repo
-	Opts  Options
-	slots chan struct{}
+	Repo *course.Repo
+	Opts Options
+	// Fallback says why tests run with less isolation than asked for
+	// ("" when they do not).
+	Fallback string
+	slots    chan struct{}
 }
 
-// New returns a Grader for the course checkout repo.
+// New returns a Grader for the course checkout repo. When opts asks for
+// more isolation than the machine allows, the grader falls back to what
+// it does allow, and says why in Fallback.
 func New(repo *course.Repo, opts Options) *Grader {
 	if opts.Jobs <= 0 {
 		opts.Jobs = runtime.NumCPU()
 	}
-	return &Grader{Repo: repo, Opts: opts, slots: make(chan struct{}, opts.Jobs)}
+	g := &Grader{Repo: repo, slots: make(chan struct{}, opts.Jobs)}
+	if opts.Isolation != run.IsolateNone {
+		best, why := run.Probe()
+		if opts.Isolation < 0 || opts.Isolation > best {
+			if opts.Isolation > best || best < run.IsolateNamespaces {
+				g.Fallback = fmt.Sprintf("tests run with isolation %q, not namespaces: %s", best, why)
+			}
+			opts.Isolation = best
+		}
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		opts.Hide = append(opts.Hide, home)
+	}
+	opts.Hide = append(opts.Hide, repo.Root)
+	g.Opts = opts
+	return g
 }
 
 func (g *Grader) acquire(ctx context.Context) error {
@@ -186,11 +212,14 @@ func (g *Grader) Run(ctx context.Context, b *Built) (map[string]*run.Outcome, er
 			defer wg.Done()
 			defer g.release()
 			o, err := run.Test(ctx, run.Spec{
-				Binary:  b.bin.Path,
-				Dir:     b.bin.Dir,
-				Package: b.bin.Package,
-				Test:    t.Name,
-				Timeout: b.Exercise.TimeoutOf(t),
+				Binary:    b.bin.Path,
+				Dir:       b.bin.Dir,
+				Package:   b.bin.Package,
+				Test:      t.Name,
+				Timeout:   b.Exercise.TimeoutOf(t),
+				Isolation: g.Opts.Isolation,
+				Limits:    run.DefaultLimits,
+				Hide:      g.Opts.Hide,
 			})
 			mu.Lock()
 			defer mu.Unlock()

@@ -38,6 +38,8 @@ type Spec struct {
 	Package string
 	// Test is the top-level test function to run.
 	Test string
+	// Args are extra arguments for the test binary, after its -test flags.
+	Args []string
 	// Timeout is the test's time limit.
 	Timeout time.Duration
 	// OutputLimit bounds the output; DefaultOutputLimit when zero.
@@ -45,6 +47,13 @@ type Spec struct {
 	// KillGrace is how long after Timeout the process group is killed
 	// from outside; DefaultKillGrace when zero.
 	KillGrace time.Duration
+	// Isolation fences the test off from the machine (see Probe).
+	Isolation Isolation
+	// Limits apply from IsolateLimits up.
+	Limits Limits
+	// Hide lists directories the test must not see (the course
+	// repository, the grader's home), from IsolateNamespaces up.
+	Hide []string
 }
 
 // An Outcome is what one run produced.
@@ -58,6 +67,9 @@ type Outcome struct {
 	// OutputExceeded is set when the process was killed for printing more
 	// than the output limit.
 	OutputExceeded bool
+	// MemoryExceeded is set when the process group was killed for using
+	// more memory than its limit.
+	MemoryExceeded bool
 	// Elapsed is the wall time of the process.
 	Elapsed time.Duration
 }
@@ -66,7 +78,7 @@ type Outcome struct {
 // package's own final pass, and exit status 0.
 func (o *Outcome) Passed(test string) bool {
 	r := o.Report.Test(test)
-	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && !o.TimedOut && !o.OutputExceeded
+	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded
 }
 
 // Test runs one test and returns what happened. An error means the grader
@@ -97,6 +109,7 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		"-test.count=1",
 		"-test.timeout="+s.Timeout.String(),
 	)
+	cmd.Args = append(cmd.Args, s.Args...)
 	cmd.Dir = s.Dir
 	cmd.Env = Environment(home, tmp)
 	out := newCappedBuffer(limit)
@@ -105,6 +118,10 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	// A grandchild that keeps the pipe open must not keep us waiting.
 	cmd.WaitDelay = time.Second
 	isolate(cmd)
+	cmd, err = sandboxCommand(cmd, s.Isolation, s)
+	if err != nil {
+		return nil, err
+	}
 
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -113,6 +130,12 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	o := &Outcome{ExitCode: -1}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
+	memExceeded := make(chan struct{})
+	if s.Isolation >= IsolateLimits {
+		stopWatch := make(chan struct{})
+		defer close(stopWatch)
+		go watchMemory(cmd.Process.Pid, s.Limits.Memory, stopWatch, memExceeded)
+	}
 	grace := s.KillGrace
 	if grace <= 0 {
 		grace = DefaultKillGrace
@@ -130,6 +153,9 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		o.OutputExceeded = true
 		killGroup(cmd)
 		waitErr = <-waited
+	case <-memExceeded:
+		o.MemoryExceeded = true
+		waitErr = <-waited
 	case <-ctx.Done():
 		killGroup(cmd)
 		<-waited
@@ -140,6 +166,9 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	o.Elapsed = time.Since(start)
 	if cmd.ProcessState != nil {
 		o.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	if s.Isolation > IsolateNone && o.ExitCode == sandboxFailure {
+		return nil, fmt.Errorf("the sandbox failed: %s", bytes.TrimSpace(out.Bytes()))
 	}
 	var exitErr *exec.ExitError
 	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {

@@ -1,0 +1,144 @@
+//go:build linux
+
+package run
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needIsolation skips tests of a level the machine does not allow, saying
+// why; the grader itself then falls back and says so too.
+func needIsolation(t *testing.T, want Isolation) {
+	t.Helper()
+	if got, why := Probe(); got < want {
+		t.Skipf("this machine allows isolation %s, not %s: %s", got, want, why)
+	}
+}
+
+func runIsolated(t *testing.T, iso Isolation, test string, hide ...string) *Outcome {
+	t.Helper()
+	bin := compile(t, ".")
+	o, err := Test(context.Background(), Spec{
+		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: test,
+		Timeout: 30 * time.Second, KillGrace: time.Second,
+		Isolation: iso, Limits: DefaultLimits, Hide: hide,
+	})
+	if err != nil {
+		t.Fatalf("Test(%s) at isolation %s: %v", test, iso, err)
+	}
+	return o
+}
+
+func TestProbe(t *testing.T) {
+	got, why := Probe()
+	t.Logf("isolation here: %s (%s)", got, why)
+	if got == IsolateNamespaces && why != "" {
+		t.Errorf("Probe() = %s with a reason %q; a reason is only given for less", got, why)
+	}
+}
+
+func TestNamespacedTestPasses(t *testing.T) {
+	needIsolation(t, IsolateNamespaces)
+	o := runIsolated(t, IsolateNamespaces, "TestPass")
+	if !o.Passed("TestPass") {
+		t.Errorf("TestPass failed in the sandbox: exit %d\n%s", o.ExitCode, o.Report.Output)
+	}
+}
+
+func TestSandboxView(t *testing.T) {
+	needIsolation(t, IsolateNamespaces)
+	secret := t.TempDir()
+	if err := os.WriteFile(filepath.Join(secret, "answer.go"), []byte("package x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IPCLAB_FIXTURE_SECRET", secret) // scrubbed from the test's environment; passed as an argument below
+	bin := compile(t, ".")
+	o, err := Test(context.Background(), Spec{
+		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: "TestSandboxView",
+		Timeout: 30 * time.Second, Isolation: IsolateNamespaces, Limits: DefaultLimits,
+		Hide: []string{secret}, Args: []string{"-secret=" + secret},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := o.Report.Test("TestSandboxView").Output
+	for _, want := range []string{
+		"pid 1",                       // a PID namespace of its own
+		"secret hidden",               // the hidden directory shows nothing
+		"no network but loopback",     // only lo
+		"loopback works",              // and lo is up
+		"no capabilities",             // root in the namespace, without power
+		"others' processes invisible", // /proc is the sandbox's own
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the sandboxed test did not report %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSandboxKillsEscapedChildren(t *testing.T) {
+	needIsolation(t, IsolateNamespaces)
+	o := runIsolated(t, IsolateNamespaces, "TestEscape")
+	out := o.Report.Test("TestEscape").Output
+	if !strings.Contains(out, "escaped") {
+		t.Fatalf("the fixture did not start its escaping child:\n%s", out)
+	}
+	// The child left the process group with setsid and would survive a
+	// group kill; the PID namespace ends it with its first process.
+	if strings.Contains(readProcs(t), "ipclab-escaped-sleeper") {
+		t.Error("a child that left the process group survived the sandbox")
+	}
+}
+
+// readProcs returns the command lines of every process on the machine.
+func readProcs(t *testing.T) string {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	var b strings.Builder
+	for _, e := range entries {
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil {
+			b.Write(cmdline)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func TestLimitsApply(t *testing.T) {
+	needIsolation(t, IsolateLimits)
+	for _, iso := range []Isolation{IsolateLimits, IsolateNamespaces} {
+		if got, _ := Probe(); got < iso {
+			continue
+		}
+		o := runIsolated(t, iso, "TestLimits")
+		out := o.Report.Test("TestLimits").Output
+		for _, want := range []string{"open files 1024", "file size 268435456", "core 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: limits not in place, no %q:\n%s", iso, want, out)
+			}
+		}
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	needIsolation(t, IsolateLimits)
+	bin := compile(t, ".")
+	lim := DefaultLimits
+	lim.Memory = 64 << 20
+	o, err := Test(context.Background(), Spec{
+		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: "TestHog",
+		Timeout: 30 * time.Second, Isolation: IsolateLimits, Limits: lim,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.MemoryExceeded || o.Passed("TestHog") {
+		t.Errorf("MemoryExceeded = %v, passed = %v; want a memory hog stopped", o.MemoryExceeded, o.Passed("TestHog"))
+	}
+}
