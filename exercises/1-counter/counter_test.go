@@ -1,0 +1,165 @@
+package counter
+
+// These tests are the contract of the exercise. Run them with the race
+// detector, which is what the grader does:
+//
+//	go test -race ./1-counter/
+//
+// Every test shares one Counter between many goroutines, so every test
+// fails while the code still has a data race, even when the totals happen
+// to come out right.
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ipclab/ipclab/exercises/internal/testkit"
+)
+
+// valueNow calls c.Value() with a time limit, so that a lock that was never
+// released fails the test instead of hanging it.
+func valueNow(t *testing.T, c *Counter) int {
+	t.Helper()
+	var v int
+	testkit.Within(t, testkit.Patience, "c.Value() (is a lock still held?)", func() { v = c.Value() })
+	return v
+}
+
+func TestIncFromManyGoroutines(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const goroutines, calls = 100, 100
+
+	var c Counter // the zero value is a counter at 0, ready to use
+	testkit.Together(t, goroutines, testkit.Patience,
+		fmt.Sprintf("%d goroutines each calling c.Inc() %d times", goroutines, calls),
+		func(int) {
+			for j := 0; j < calls; j++ {
+				c.Inc()
+			}
+		})
+
+	if got, want := valueNow(t, &c), goroutines*calls; got != want {
+		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Inc %d times (%d increments were lost)",
+			got, want, goroutines, calls, want-got)
+	}
+}
+
+func TestAddFromManyGoroutines(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const goroutines, rounds = 50, 100
+	// Add takes any int: positive, zero or negative. Each round adds 5.
+	amounts := []int{4, -2, 0, 3, -1, 1}
+	perRound := 0
+	for _, n := range amounts {
+		perRound += n
+	}
+
+	var c Counter
+	testkit.Together(t, goroutines, testkit.Patience,
+		fmt.Sprintf("%d goroutines each calling c.Add with %v, %d times over", goroutines, amounts, rounds),
+		func(int) {
+			for j := 0; j < rounds; j++ {
+				for _, n := range amounts {
+					c.Add(n)
+				}
+			}
+		})
+
+	if got, want := valueNow(t, &c), goroutines*rounds*perRound; got != want {
+		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Add with %v %d times (each round adds %d)",
+			got, want, goroutines, amounts, rounds, perRound)
+	}
+}
+
+func TestValueWhileWriting(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const writers, readers, calls = 8, 8, 1000
+	const total = writers * calls
+
+	// A reader keeps the first wrong value it saw; the test checks them
+	// once every goroutine has returned.
+	type observation struct {
+		bad        bool
+		prev, seen int
+	}
+	seen := make([]observation, readers)
+
+	var c Counter
+	testkit.Together(t, writers+readers, testkit.Patience,
+		fmt.Sprintf("%d goroutines each calling c.Inc() %d times while %d goroutines call c.Value()", writers, calls, readers),
+		func(i int) {
+			if i < writers {
+				for j := 0; j < calls; j++ {
+					c.Inc()
+				}
+				return
+			}
+			r := i - writers
+			prev := 0
+			for j := 0; j < calls; j++ {
+				v := c.Value()
+				if v < prev || v > total {
+					seen[r] = observation{bad: true, prev: prev, seen: v}
+					return
+				}
+				prev = v
+			}
+		})
+
+	for r, o := range seen {
+		if o.bad {
+			t.Errorf("reader %d: c.Value() = %d after an earlier call returned %d; while %d goroutines only call Inc, "+
+				"the value can only grow, and never past %d", r, o.seen, o.prev, writers, total)
+		}
+	}
+	if got := valueNow(t, &c); got != total {
+		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Inc %d times while others called Value",
+			got, total, writers, calls)
+	}
+}
+
+func TestTryIncStopsAtLimit(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const goroutines, calls, limit = 50, 20, 500 // 1000 attempts for 500 places
+
+	wins := make([]int, goroutines) // wins[i]: how many of goroutine i's calls returned true
+	var c Counter
+	testkit.Together(t, goroutines, testkit.Patience,
+		fmt.Sprintf("%d goroutines each calling c.TryInc(%d) %d times", goroutines, limit, calls),
+		func(i int) {
+			for j := 0; j < calls; j++ {
+				if c.TryInc(limit) {
+					wins[i]++
+				}
+			}
+		})
+
+	total := 0
+	for _, w := range wins {
+		total += w
+	}
+	if total != limit {
+		t.Errorf("c.TryInc(%d) returned true %d times in all, want exactly %d (%d goroutines made %d calls between them)",
+			limit, total, limit, goroutines, goroutines*calls)
+	}
+	if got := valueNow(t, &c); got != limit {
+		t.Errorf("c.Value() = %d, want %d after %d goroutines each called TryInc(%d) %d times",
+			got, limit, goroutines, limit, calls)
+	}
+
+	if t.Failed() {
+		return // the count is not at the limit, so the checks below would only confuse
+	}
+	// At the limit TryInc keeps refusing; a higher limit lets one more in.
+	var atLimit, above bool
+	testkit.Within(t, testkit.Patience, fmt.Sprintf("c.TryInc(%d) at the limit, then c.TryInc(%d)", limit, limit+1), func() {
+		atLimit = c.TryInc(limit)
+		above = c.TryInc(limit + 1)
+	})
+	if atLimit {
+		t.Errorf("c.TryInc(%d) = true with the count already at %d, want false", limit, limit)
+	}
+	if !above {
+		t.Errorf("c.TryInc(%d) = false with the count at %d, want true", limit+1, limit)
+	}
+}

@@ -1,0 +1,275 @@
+package counter
+
+// Hidden tests: they cover the bug catalogue of the counter exercise.
+//
+//   - unsynchronised: TestMixedOperationsUnderContention runs every method
+//     at once, each from goroutines of its own, so the race detector sees
+//     any access that is not protected.
+//   - check-then-act: TestTryIncNeverOvershoots makes many goroutines race
+//     for the last places below a limit, over and over, and catches a
+//     TryInc whose check and increment are separate steps (each of them
+//     atomic, so the race detector has nothing to report).
+//   - unlock-missed: TestTryIncAtLimitReleasesLock and
+//     TestEveryMethodReleasesLock go down every return path of every
+//     method and then call again; a lock left held makes that call hang,
+//     which testkit turns into a failure.
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/exercises/internal/testkit"
+)
+
+// hiddenValue calls c.Value() with a time limit, so that a lock that was
+// never released fails the test instead of hanging it.
+func hiddenValue(t *testing.T, c *Counter) int {
+	t.Helper()
+	var v int
+	testkit.Within(t, testkit.Patience,
+		"c.Value() (the lock was probably never released on some return path)",
+		func() { v = c.Value() })
+	return v
+}
+
+func TestMixedOperationsUnderContention(t *testing.T) {
+	// Four groups of goroutines, each calling one method only, all at the
+	// same time. Keeping the groups apart matters: a goroutine that reads
+	// without the lock and then takes the lock for a write can hide its
+	// own unprotected read from the race detector, while a goroutine that
+	// only ever reads cannot.
+	testkit.AtLeastProcs(t, 4)
+	const (
+		perGroup = 4
+		calls    = 500
+		limit    = 100 // for the TryInc group; the other groups soon pass it
+	)
+	const (
+		incers = iota
+		adders
+		readers
+		tryers
+		groups
+	)
+	// An adder calls Add(3) then Add(-1): its share of the count never
+	// drops below zero, so Value never sees a negative count, and TryInc
+	// can succeed at most limit times.
+	const fromIncAndAdd = perGroup*calls + perGroup*calls*2
+	const most = fromIncAndAdd + limit
+
+	badRead := make([]int, perGroup) // the first out-of-range Value a reader saw, or 0
+	wins := make([]int, perGroup)    // true returns per TryInc goroutine
+
+	var c Counter
+	testkit.Together(t, groups*perGroup, testkit.Patience,
+		fmt.Sprintf("%d goroutines each calling c.Inc() %d times, %d calling c.Add(3) and c.Add(-1) %d times, "+
+			"%d calling c.Value() %d times and %d calling c.TryInc(%d) %d times, all at once",
+			perGroup, calls, perGroup, calls, perGroup, calls, perGroup, limit, calls),
+		func(i int) {
+			g, k := i/perGroup, i%perGroup
+			for j := 0; j < calls; j++ {
+				switch g {
+				case incers:
+					c.Inc()
+				case adders:
+					c.Add(3)
+					c.Add(-1)
+				case readers:
+					if v := c.Value(); (v < 0 || v > most) && badRead[k] == 0 {
+						badRead[k] = v
+					}
+				case tryers:
+					if c.TryInc(limit) {
+						wins[k]++
+					}
+				}
+			}
+		})
+
+	for k, v := range badRead {
+		if v != 0 {
+			t.Errorf("reader %d: c.Value() = %d, want a value between 0 and %d (no goroutine ever takes away more than it added)",
+				k, v, most)
+		}
+	}
+	trues := 0
+	for _, w := range wins {
+		trues += w
+	}
+	if trues > limit {
+		t.Errorf("c.TryInc(%d) returned true %d times in all, want at most %d", limit, trues, limit)
+	}
+	if got, want := hiddenValue(t, &c), fromIncAndAdd+trues; got != want {
+		t.Errorf("c.Value() = %d, want %d: %d from Inc, %d from Add and %d from the TryInc calls that returned true "+
+			"(%d updates were lost)", got, want, perGroup*calls, perGroup*calls*2, trues, want-got)
+	}
+}
+
+func TestTryIncNeverOvershoots(t *testing.T) {
+	// Each round gives a row of fresh counters to the goroutines, which
+	// fill them in order: on each counter a goroutine calls TryInc(limit)
+	// until it is refused, then moves on to the next. The goroutines pile
+	// up on the same counter, so every counter is a race for its last
+	// place. A TryInc whose check and increment are two steps lets two
+	// goroutines take that place; the test stops at the first such round.
+	testkit.AtLeastProcs(t, 4)
+	const (
+		goroutines = 8
+		row        = 200 // counters per round
+		limit      = 4
+		// A correct TryInc makes the test run until both minRounds and
+		// budget are used up. minRounds is the work that catches a
+		// two-step TryInc even on a heavily loaded machine, where fewer
+		// races per second are won by the wrong goroutine; budget adds
+		// rounds when the machine is fast. hardStop keeps the test well
+		// inside the grader's time limit on a hopelessly slow machine.
+		minRounds = 400
+		maxRounds = 2000
+		budget    = 1500 * time.Millisecond
+		hardStop  = 10 * time.Second
+	)
+	start := time.Now()
+	for round := 1; round <= maxRounds; round++ {
+		counters := make([]Counter, row)
+		wins := make([][]int, goroutines) // wins[g][k]: true returns goroutine g got from counter k
+		for g := range wins {
+			wins[g] = make([]int, row)
+		}
+		testkit.Together(t, goroutines, testkit.Patience,
+			fmt.Sprintf("%d goroutines calling c.TryInc(%d) on each of %d counters until it returns false",
+				goroutines, limit, row),
+			func(g int) {
+				for k := range counters {
+					// Bounded: a correct TryInc refuses by the call after the limit.
+					for tries := 0; tries <= limit; tries++ {
+						if !counters[k].TryInc(limit) {
+							break
+						}
+						wins[g][k]++
+					}
+				}
+			})
+
+		values := make([]int, row)
+		testkit.Within(t, testkit.Patience,
+			"c.Value() on each counter (the lock was probably never released on some return path)",
+			func() {
+				for k := range counters {
+					values[k] = counters[k].Value()
+				}
+			})
+		for k, got := range values {
+			trues := 0
+			for g := range wins {
+				trues += wins[g][k]
+			}
+			switch {
+			case got > limit:
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
+					"Two goroutines both saw the count below the limit before either had incremented it: "+
+					"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
+					round, k, got, limit, goroutines, limit)
+			case got < limit:
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
+					round, k, got, limit, limit)
+			case trues != got:
+				t.Fatalf("round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
+					round, k, limit, trues, got)
+			}
+		}
+		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
+			break
+		}
+	}
+}
+
+func TestTryIncAtLimitReleasesLock(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const goroutines, calls, limit = 8, 10, 3 // all but 3 of the 80 calls return false
+
+	wins := make([]int, goroutines)
+	var c Counter
+	testkit.Together(t, goroutines, testkit.Patience,
+		fmt.Sprintf("c.TryInc(%d), called %d times by each of %d goroutines (%d of those calls find the count at the limit "+
+			"and return false: the lock was probably never released on that return path)",
+			limit, calls, goroutines, goroutines*calls-limit),
+		func(i int) {
+			for j := 0; j < calls; j++ {
+				if c.TryInc(limit) {
+					wins[i]++
+				}
+			}
+		})
+
+	var tryAbove bool
+	testkit.Within(t, testkit.Patience,
+		fmt.Sprintf("c.Inc() and c.TryInc(%d) after c.TryInc(%d) returned false (the lock was probably never released when TryInc refused)",
+			limit+2, limit),
+		func() {
+			c.Inc()
+			tryAbove = c.TryInc(limit + 2)
+		})
+
+	total := 0
+	for _, w := range wins {
+		total += w
+	}
+	if total != limit {
+		t.Errorf("c.TryInc(%d) returned true %d times in all, want exactly %d (%d goroutines made %d calls between them)",
+			limit, total, limit, goroutines, goroutines*calls)
+	} else if !tryAbove {
+		t.Errorf("c.TryInc(%d) = false with the count at %d, want true", limit+2, limit+1)
+	}
+	if got, want := hiddenValue(t, &c), limit+2; got != want {
+		t.Errorf("c.Value() = %d, want %d (%d from TryInc(%d), then one Inc and one TryInc(%d))",
+			got, want, limit, limit, limit+2)
+	}
+}
+
+func TestEveryMethodReleasesLock(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const goroutines, rounds, limit = 8, 200, 10
+	// Each round: Inc (+1), Add(0), Add(-1), Add(1), Value, and one
+	// TryInc(limit), which is refused most of the time because the count
+	// soon passes the limit. Without TryInc a round adds 1.
+
+	wins := make([]int, goroutines)
+	var c Counter
+	testkit.Together(t, goroutines, testkit.Patience,
+		fmt.Sprintf("c.Inc(), c.Add(0), c.Add(-1), c.Add(1), c.Value() and c.TryInc(%d), called %d times by each of %d goroutines "+
+			"(the lock was probably never released on one of their return paths, so every later call waits)",
+			limit, rounds, goroutines),
+		func(i int) {
+			for j := 0; j < rounds; j++ {
+				c.Inc()
+				c.Add(0)
+				c.Add(-1)
+				c.Add(1)
+				_ = c.Value()
+				if c.TryInc(limit) {
+					wins[i]++
+				}
+			}
+		})
+
+	// One more call of each kind, from the test goroutine, after all of the
+	// above returned.
+	testkit.Within(t, testkit.Patience,
+		"c.Add(0), c.Inc(), c.TryInc(0), c.Value() after every goroutine returned (the lock was probably never released on some return path)",
+		func() {
+			c.Add(0)
+			c.Inc()
+			c.TryInc(0)
+			_ = c.Value()
+		})
+
+	trues := 0
+	for _, w := range wins {
+		trues += w
+	}
+	if got, want := hiddenValue(t, &c), goroutines*rounds+trues+1; got != want {
+		t.Errorf("c.Value() = %d, want %d (%d goroutines each made %d rounds that add 1, TryInc returned true %d times, "+
+			"and the test made one last Inc)", got, want, goroutines, rounds, trues)
+	}
+}
