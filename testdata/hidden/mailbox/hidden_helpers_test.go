@@ -1,0 +1,418 @@
+package mailbox
+
+// Helpers for the hidden tests. They build on the helpers of the visible
+// tests (mailbox_test.go), which the grader always compiles with these.
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/exercises/internal/testkit"
+)
+
+// A crowd is a group of calls on mailboxes, each running on a goroutine of
+// its own, that are expected to wait. The test watches them as a group:
+// that none returns for a while (quiet), then which ones return (all).
+type crowd struct {
+	returned chan call
+	waiting  map[string]bool // labels of the calls that have not returned
+}
+
+// A call is one call of a crowd, and what it returned.
+type call struct {
+	label string // the call as the test started it: "full.Send(msg)"
+	msg   Message
+	err   error
+}
+
+func (c call) String() string {
+	if strings.Contains(c.label, "Receive") {
+		return fmt.Sprintf("%s = %s, %s", c.label, show(c.msg), errName(c.err))
+	}
+	return fmt.Sprintf("%s = %s", c.label, errName(c.err))
+}
+
+func newCrowd() *crowd {
+	// Large enough that no call ever blocks on reporting.
+	return &crowd{returned: make(chan call, 200), waiting: map[string]bool{}}
+}
+
+// start runs fn on a new goroutine as the call named label.
+func (c *crowd) start(label string, fn func() (Message, error)) {
+	if c.waiting[label] {
+		panic("crowd: two calls named " + label)
+	}
+	c.waiting[label] = true
+	go func() {
+		msg, err := fn()
+		c.returned <- call{label: label, msg: msg, err: err}
+	}()
+}
+
+// receive starts box.Receive(); label names the call.
+func (c *crowd) receive(label string, box *Mailbox) {
+	c.start(label, box.Receive)
+}
+
+// receiveContext starts box.ReceiveContext(ctx).
+func (c *crowd) receiveContext(label string, ctx context.Context, box *Mailbox) {
+	c.start(label, func() (Message, error) { return box.ReceiveContext(ctx) })
+}
+
+// send starts box.Send(msg).
+func (c *crowd) send(label string, box *Mailbox, msg Message) {
+	c.start(label, func() (Message, error) { return Message{}, box.Send(msg) })
+}
+
+// sendContext starts box.SendContext(ctx, msg).
+func (c *crowd) sendContext(label string, ctx context.Context, box *Mailbox, msg Message) {
+	c.start(label, func() (Message, error) { return Message{}, box.SendContext(ctx, msg) })
+}
+
+// stillWaiting lists the calls that have not returned, sorted.
+func (c *crowd) stillWaiting() string {
+	var ls []string
+	for l := range c.waiting {
+		ls = append(ls, l)
+	}
+	sort.Strings(ls)
+	return strings.Join(ls, ", ")
+}
+
+// quiet watches the calls for d and fails the test if any of them returns.
+// why says why they must all still be waiting.
+func (c *crowd) quiet(t *testing.T, d time.Duration, why string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case r := <-c.returned:
+		delete(c.waiting, r.label)
+		t.Fatalf("%v, but it should still be waiting (%s)", r, why)
+	case <-timer.C:
+	}
+}
+
+// all waits up to testkit.Patience for every call that has not returned
+// yet, and returns them by label. after says what should have made them
+// return.
+func (c *crowd) all(t *testing.T, after string) map[string]call {
+	t.Helper()
+	got := map[string]call{}
+	timer := time.NewTimer(testkit.Patience)
+	defer timer.Stop()
+	for len(c.waiting) > 0 {
+		select {
+		case r := <-c.returned:
+			delete(c.waiting, r.label)
+			got[r.label] = r
+		case <-timer.C:
+			t.Fatalf("after %s, these calls had not returned within %v: %s (still blocked: were they ever woken?)", after, testkit.Patience, c.stillWaiting())
+		}
+	}
+	return got
+}
+
+// Stress runs: many senders and many receivers on one mailbox.
+
+// A stressConfig says how to run a stress test on one mailbox.
+type stressConfig struct {
+	capacity  int
+	senders   int
+	perSender int // messages each sender sends
+	receivers int
+	// mixed makes senders and receivers use every form of Send and
+	// Receive in turn, including SendContext with deadlines so short that
+	// some sends give up; otherwise they use Send and Receive only.
+	mixed bool
+	// desc, when set, describes the run instead.
+	desc string
+}
+
+func (cfg stressConfig) String() string {
+	if cfg.desc != "" {
+		return cfg.desc
+	}
+	forms := "Send and Receive"
+	if cfg.mixed {
+		forms = "every form of Send and Receive, some SendContext with a very short deadline"
+	}
+	return fmt.Sprintf("%d senders each sending %d messages to one mailbox of capacity %s, %d receivers, using %s",
+		cfg.senders, cfg.perSender, capName(cfg.capacity), cfg.receivers, forms)
+}
+
+// A stressResult is what happened in a stress run.
+type stressResult struct {
+	cfg stressConfig
+	// sent[s][i] reports whether the Send of message i of sender s returned
+	// nil, so that the message must be received exactly once.
+	sent [][]bool
+	// got[r] lists what receiver r received, in order, sentinels left out.
+	got [][]Message
+}
+
+// stopFrom is the From of the messages that tell a receiver to stop.
+const stopFrom = "stop"
+
+// senderName is the From of the messages of sender s.
+func senderName(s int) string { return fmt.Sprint("sender ", s) }
+
+// encode writes sender s's message number i into body, which has 8 bytes.
+func encode(body []byte, s, i int) {
+	binary.BigEndian.PutUint32(body[0:4], uint32(s))
+	binary.BigEndian.PutUint32(body[4:8], uint32(i))
+}
+
+// decode returns the sender and the number of a message of a stress run,
+// or ok == false if msg is not one that any sender of cfg sent.
+func (cfg stressConfig) decode(msg Message) (s, i int, ok bool) {
+	if len(msg.Body) != 8 {
+		return 0, 0, false
+	}
+	s = int(binary.BigEndian.Uint32(msg.Body[0:4]))
+	i = int(binary.BigEndian.Uint32(msg.Body[4:8]))
+	if s >= cfg.senders || i >= cfg.perSender || msg.From != senderName(s) {
+		return 0, 0, false
+	}
+	return s, i, true
+}
+
+// describe prints a message of a stress run for failure messages.
+func (cfg stressConfig) describe(msg Message) string {
+	if s, i, ok := cfg.decode(msg); ok {
+		return fmt.Sprintf("message %d of sender %d", i, s)
+	}
+	return fmt.Sprintf("%s, which no sender sent", show(msg))
+}
+
+// stress runs cfg and returns what every sender sent and every receiver
+// received. It fails the test if a call returns an error it should not,
+// or if the messages do not all arrive.
+//
+// Each sender reuses one buffer for all its messages, writing the next
+// message into it as soon as a Send returns. Each receiver opens its own
+// handle. Once every sender has finished, and the receivers have received
+// as many messages as the senders delivered, the test sends one "stop"
+// message for each receiver.
+func stress(t *testing.T, cfg stressConfig) *stressResult {
+	t.Helper()
+	testkit.AtLeastProcs(t, 4)
+	po := newOffice(t)
+	create(t, po, "stress", cfg.capacity)
+	total := cfg.senders * cfg.perSender
+	res := &stressResult{cfg: cfg, sent: make([][]bool, cfg.senders), got: make([][]Message, cfg.receivers)}
+	for s := range res.sent {
+		res.sent[s] = make([]bool, cfg.perSender)
+	}
+
+	// live is the context of the context forms that must not give up.
+	live, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// Receivers. Each reports every message it receives on progress, and
+	// its first problem in problems.
+	var mu sync.Mutex
+	var problems []string
+	problem := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(problems) < 5 {
+			problems = append(problems, fmt.Sprintf(format, args...))
+		}
+	}
+	report := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(problems, "\n")
+	}
+	progress := make(chan struct{}, 2*total+cfg.receivers)
+	ops := make([]*testkit.Op, cfg.receivers)
+	for r := range ops {
+		r := r
+		ops[r] = testkit.Go(func() {
+			box, err := po.Open("stress")
+			if err != nil {
+				problem("receiver %d: po.Open(%q) = %s, want nil", r, "stress", errName(err))
+				return
+			}
+			for call := 0; call < 2*total+cfg.receivers; call++ {
+				var msg Message
+				var err error
+				form := "box.Receive()"
+				switch {
+				case cfg.mixed && call%3 == 1:
+					form = "box.TryReceive()"
+					msg, err = box.TryReceive()
+					if errors.Is(err, ErrWouldBlock) {
+						form = "box.Receive(), after TryReceive found nothing,"
+						msg, err = box.Receive()
+					}
+				case cfg.mixed && call%3 == 2:
+					form = "box.ReceiveContext(ctx)"
+					msg, err = box.ReceiveContext(live)
+				default:
+					msg, err = box.Receive()
+				}
+				if err != nil {
+					problem("receiver %d: %s = %s, want nil (the mailbox was never deleted, and ctx never cancelled)", r, form, errName(err))
+					continue
+				}
+				if msg.From == stopFrom {
+					return
+				}
+				res.got[r] = append(res.got[r], msg)
+				select {
+				case progress <- struct{}{}:
+				default:
+				}
+			}
+			problem("receiver %d received more than twice as many messages as were sent", r)
+		})
+	}
+
+	// Senders.
+	testkit.Together(t, cfg.senders, testkit.Patience, cfg.String(), func(s int) {
+		box, err := po.Open("stress")
+		if err != nil {
+			problem("sender %d: po.Open(%q) = %s, want nil", s, "stress", errName(err))
+			return
+		}
+		msg := Message{From: senderName(s), Body: make([]byte, 8)}
+		for i := 0; i < cfg.perSender; i++ {
+			encode(msg.Body, s, i)
+			var err error
+			form := "box.Send"
+			switch {
+			case cfg.mixed && i%5 == 1:
+				form = "box.TrySend"
+				err = box.TrySend(msg)
+				if errors.Is(err, ErrWouldBlock) {
+					form = "box.Send, after TrySend found no room,"
+					err = box.Send(msg)
+				}
+			case cfg.mixed && i%5 == 2:
+				form = "box.SendContext"
+				err = box.SendContext(live, msg)
+			case cfg.mixed && i%5 == 3:
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Microsecond)
+				err = box.SendContext(ctx, msg)
+				cancel()
+				if errors.Is(err, context.DeadlineExceeded) {
+					continue // given up: the message must not be delivered
+				}
+				form = "box.SendContext, with a very short deadline,"
+			default:
+				err = box.Send(msg)
+			}
+			if err != nil {
+				problem("sender %d: %s(message %d) = %s, want nil", s, form, i, errName(err))
+				continue
+			}
+			res.sent[s][i] = true
+		}
+	})
+	if p := report(); p != "" {
+		t.Fatalf("%s:\n%s", cfg, p)
+	}
+
+	delivered := 0
+	for s := range res.sent {
+		for _, ok := range res.sent[s] {
+			if ok {
+				delivered++
+			}
+		}
+	}
+	timer := time.NewTimer(testkit.Patience)
+	defer timer.Stop()
+	for n := 0; n < delivered; n++ {
+		select {
+		case <-progress:
+		case <-timer.C:
+			t.Fatalf("%s: the senders delivered %d messages, but the receivers had received only %d of them %v later (lost messages?)\n%s",
+				cfg, delivered, n, testkit.Patience, report())
+		}
+	}
+	for r := 0; r < cfg.receivers; r++ {
+		send(t, open(t, po, "stress"), "box", Message{From: stopFrom}, "a message telling one receiver to stop, with every receiver waiting for more")
+	}
+	for r, op := range ops {
+		op.Finishes(t, testkit.Patience, fmt.Sprintf("receiver %d, after one stop message for each receiver was sent (was a stop message lost, or received by two receivers?),", r))
+	}
+	if p := report(); p != "" {
+		t.Fatalf("%s:\n%s", cfg, p)
+	}
+	return res
+}
+
+// checkExactlyOnce fails the test unless every message whose Send returned
+// nil was received exactly once, and no other message was received.
+func (res *stressResult) checkExactlyOnce(t *testing.T) {
+	t.Helper()
+	cfg := res.cfg
+	count := make([][]int, cfg.senders)
+	for s := range count {
+		count[s] = make([]int, cfg.perSender)
+	}
+	var wrong []string
+	for r, msgs := range res.got {
+		for _, msg := range msgs {
+			s, i, ok := cfg.decode(msg)
+			if !ok {
+				wrong = append(wrong, fmt.Sprintf("receiver %d received %s, which no sender sent", r, show(msg)))
+				continue
+			}
+			count[s][i]++
+		}
+	}
+	for s := range count {
+		for i, n := range count[s] {
+			switch {
+			case res.sent[s][i] && n != 1:
+				wrong = append(wrong, fmt.Sprintf("message %d of sender %d was received %d times, want exactly once (its Send returned nil)", i, s, n))
+			case !res.sent[s][i] && n != 0:
+				wrong = append(wrong, fmt.Sprintf("message %d of sender %d was received %d times, want never (its SendContext gave up with context.DeadlineExceeded)", i, s, n))
+			}
+		}
+	}
+	if len(wrong) > 0 {
+		more := ""
+		if len(wrong) > 5 {
+			more = fmt.Sprintf("\n… and %d more", len(wrong)-5)
+			wrong = wrong[:5]
+		}
+		t.Fatalf("%s:\n%s%s\n(each sender reuses one buffer for all its messages: a mailbox that does not copy a message on Send delivers whatever the buffer holds later)",
+			cfg, strings.Join(wrong, "\n"), more)
+	}
+}
+
+// checkOrder fails the test unless each receiver received the messages of
+// each sender in the order they were sent.
+func (res *stressResult) checkOrder(t *testing.T) {
+	t.Helper()
+	cfg := res.cfg
+	for r, msgs := range res.got {
+		last := make([]int, cfg.senders)
+		for s := range last {
+			last[s] = -1
+		}
+		for _, msg := range msgs {
+			s, i, ok := cfg.decode(msg)
+			if !ok {
+				t.Fatalf("%s: receiver %d received %s, which no sender sent", cfg, r, show(msg))
+			}
+			if i <= last[s] {
+				t.Fatalf("%s: receiver %d received message %d of sender %d after message %d of the same sender, want them in the order they were sent",
+					cfg, r, i, s, last[s])
+			}
+			last[s] = i
+		}
+	}
+}

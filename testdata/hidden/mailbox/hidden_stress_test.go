@@ -1,0 +1,156 @@
+package mailbox
+
+// Hidden tests: many senders and receivers on one mailbox. Every message
+// must reach exactly one receiver (catalogue entry lost-or-duplicated), and
+// the messages of one sender must arrive in the order it sent them
+// (per-sender-order).
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/exercises/internal/testkit"
+)
+
+// TestStressExactlyOnce runs many senders and receivers on mailboxes of
+// every capacity, with every form of Send and Receive, and counts every
+// message: each one whose Send returned nil must be received exactly once,
+// and each one whose SendContext gave up must never be received.
+func TestStressExactlyOnce(t *testing.T) {
+	for _, capacity := range []int{0, 1, 4, Unbounded} {
+		res := stress(t, stressConfig{capacity: capacity, senders: 6, perSender: 200, receivers: 5, mixed: true})
+		res.checkExactlyOnce(t)
+	}
+
+	// Many receivers race to empty a mailbox that holds many messages,
+	// round after round. A mailbox that reads the oldest message and
+	// removes it in two separate steps hands the same message to two
+	// receivers now and then, but not in every round: the test goes on
+	// for a while, and stops at the first round that goes wrong.
+	const (
+		minRounds = 40 // rounds run even on a slow machine
+		maxRounds = 400
+		budget    = 1500 * time.Millisecond // then stop, once minRounds are done
+	)
+	start := time.Now()
+	for round := 1; round <= maxRounds; round++ {
+		res := drain(t, stressConfig{capacity: Unbounded, senders: 4, perSender: 250, receivers: 16,
+			desc: fmt.Sprintf("round %d: 4 senders each sent 250 messages to an unbounded mailbox, then 16 receivers emptied it at once with TryReceive", round)})
+		res.checkExactlyOnce(t)
+		if round >= minRounds && time.Since(start) > budget {
+			break
+		}
+	}
+}
+
+// drain lets the senders of cfg fill an unbounded mailbox, and then lets
+// the receivers empty it all at once, each calling TryReceive until the
+// mailbox is empty.
+func drain(t *testing.T, cfg stressConfig) *stressResult {
+	t.Helper()
+	testkit.AtLeastProcs(t, 4)
+	po := newOffice(t)
+	box := create(t, po, "drain", Unbounded)
+	total := cfg.senders * cfg.perSender
+	res := &stressResult{cfg: cfg, sent: make([][]bool, cfg.senders), got: make([][]Message, cfg.receivers)}
+	problems := make([]string, cfg.receivers)
+	testkit.Together(t, cfg.senders, testkit.Patience, fmt.Sprintf("%d senders each sending %d messages to an unbounded mailbox", cfg.senders, cfg.perSender), func(s int) {
+		res.sent[s] = make([]bool, cfg.perSender)
+		msg := Message{From: senderName(s), Body: make([]byte, 8)}
+		for i := 0; i < cfg.perSender; i++ {
+			encode(msg.Body, s, i)
+			res.sent[s][i] = box.Send(msg) == nil
+		}
+	})
+	for s := range res.sent {
+		for i, ok := range res.sent[s] {
+			if !ok {
+				t.Fatalf("box.Send(message %d of sender %d) failed, want nil (an unbounded mailbox always has room)", i, s)
+			}
+		}
+	}
+	testkit.Together(t, cfg.receivers, testkit.Patience,
+		fmt.Sprintf("%d receivers each calling box.TryReceive() until it returns ErrWouldBlock, on an unbounded mailbox holding %d messages", cfg.receivers, total),
+		func(r int) {
+			// Bounded: a correct mailbox runs dry after total calls in all.
+			for call := 0; call <= total; call++ {
+				msg, err := box.TryReceive()
+				if errors.Is(err, ErrWouldBlock) {
+					return
+				}
+				if err != nil {
+					problems[r] = fmt.Sprintf("receiver %d: box.TryReceive() = %s, want a message or ErrWouldBlock", r, errName(err))
+					return
+				}
+				res.got[r] = append(res.got[r], msg)
+			}
+		})
+	for _, p := range problems {
+		if p != "" {
+			t.Fatal(p)
+		}
+	}
+	return res
+}
+
+// TestPerSenderOrder checks that the messages of one sender leave the
+// mailbox in the order it sent them: first with one sender and one
+// receiver taking turns, so that the mailbox fills and drains again and
+// again; then with many senders and one receiver, which must see every
+// sender's messages one after the other without a gap; then with many
+// receivers, each of which must see every sender's messages in order.
+func TestPerSenderOrder(t *testing.T) {
+	msg := func(i int) Message { return text("p", fmt.Sprint(i)) }
+	for _, capacity := range []int{2, 3, 5, Unbounded} {
+		po := newOffice(t)
+		box := create(t, po, "box", capacity)
+		room := capacity
+		if capacity == Unbounded {
+			room = 40
+		}
+		why := fmt.Sprintf("a mailbox of capacity %s", capName(capacity))
+		// Fill, take one, add one, over and over; then drain; three times.
+		next, want := 0, 0
+		for round := 0; round < 3; round++ {
+			for ; next-want < room; next++ {
+				send(t, box, "box", msg(next), why+" with room")
+			}
+			for k := 0; k < 2*room; k++ {
+				receive(t, box, "box", msg(want), fmt.Sprintf("one sender sent 0, 1, …, %d in that order, to %s", next-1, why))
+				want++
+				send(t, box, "box", msg(next), why+" with room")
+				next++
+			}
+			for want < next {
+				receive(t, box, "box", msg(want), fmt.Sprintf("one sender sent 0, 1, …, %d in that order, to %s", next-1, why))
+				want++
+			}
+		}
+	}
+
+	// Many senders, one receiver: each sender's messages, without a gap.
+	for _, capacity := range []int{0, 1, 4, Unbounded} {
+		res := stress(t, stressConfig{capacity: capacity, senders: 6, perSender: 200, receivers: 1})
+		next := make([]int, 6)
+		for _, m := range res.got[0] {
+			s, i, ok := res.cfg.decode(m)
+			if !ok {
+				t.Fatalf("%s: the receiver received %s, which no sender sent", res.cfg, show(m))
+			}
+			if i != next[s] {
+				t.Fatalf("%s: the receiver received message %d of sender %d when it had received %d of that sender's messages, want message %d (each sender's messages in the order it sent them)",
+					res.cfg, i, s, next[s], next[s])
+			}
+			next[s]++
+		}
+		res.checkExactlyOnce(t)
+	}
+
+	// Many senders, many receivers.
+	for _, capacity := range []int{0, 1, 4, Unbounded} {
+		res := stress(t, stressConfig{capacity: capacity, senders: 6, perSender: 200, receivers: 4, mixed: true})
+		res.checkOrder(t)
+	}
+}
