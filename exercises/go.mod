@@ -3,3 +3,5 @@ module github.com/ipclab/ipclab/exercises
 go 1.22
 
 require go.uber.org/goleak v1.3.0
+
+require golang.org/x/sys v0.30.0
