@@ -1,0 +1,11 @@
+// Package counter verifies the counter exercise under go test: solution, stub,
+// manifest and (unless -short) every mutant.
+package counter_test
+
+import (
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
+)
+
+func TestVerify(t *testing.T) { verifytest.Exercise(t, "counter") }
