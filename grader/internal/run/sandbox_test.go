@@ -67,7 +67,13 @@ func TestSandboxView(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := o.Report.Test("TestSandboxView").Output
+	// What the test wrote to /dev/shm went with its private copy.
+	if _, err := os.Stat("/dev/shm/ipclab-sandbox-view"); err == nil {
+		os.Remove("/dev/shm/ipclab-sandbox-view")
+		t.Error("a file the sandboxed test wrote to /dev/shm is in the machine's /dev/shm")
+	}
 	for _, want := range []string{
+		"wrote /dev/shm/ipclab-sandbox-view", // /dev/shm is there, and writable
 		"pid 1",                       // a PID namespace of its own
 		"secret hidden",               // the hidden directory shows nothing
 		"no network but loopback",     // only lo
