@@ -74,12 +74,12 @@ func TestSandboxView(t *testing.T) {
 	}
 	for _, want := range []string{
 		"wrote /dev/shm/ipclab-sandbox-view", // /dev/shm is there, and writable
-		"pid 1",                       // a PID namespace of its own
-		"secret hidden",               // the hidden directory shows nothing
-		"no network but loopback",     // only lo
-		"loopback works",              // and lo is up
-		"no capabilities",             // root in the namespace, without power
-		"others' processes invisible", // /proc is the sandbox's own
+		"pid 1",                              // a PID namespace of its own
+		"secret hidden",                      // the hidden directory shows nothing
+		"no network but loopback",            // only lo
+		"loopback works",                     // and lo is up
+		"no capabilities",                    // root in the namespace, without power
+		"others' processes invisible",        // /proc is the sandbox's own
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the sandboxed test did not report %q:\n%s", want, out)
