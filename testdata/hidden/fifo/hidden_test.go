@@ -1,0 +1,487 @@
+//go:build unix
+
+package fifo
+
+// Hidden tests: they cover the bug catalogue of the fifo exercise, with
+// the helpers of the visible tests (fifo_test.go), which the grader always
+// compiles with these.
+//
+//   - interleaved-requests: TestConcurrentRequestsNeverInterleave has
+//     four client processes of 24 goroutines each write at once, starting
+//     before the server reads; a request written in more than one
+//     write(2) gets mixed with other clients' bytes, and a server that
+//     does not cut the byte stream back into requests loses some.
+//   - exits-or-spins-on-eof: TestIdleServerNeitherExitsNorSpins watches
+//     the server before any client, after every client process has gone,
+//     and after a writer that left without a word: Serve must keep
+//     running and use next to no CPU.
+//   - fifos-left-on-disk: TestNothingLeftAfterErrorsOrCancel checks the
+//     server's directory after Close, and the clients' TMPDIR after every
+//     way a Request can end: a reply, no server, a cancelled or expired
+//     context.
+//   - blocks-on-dead-client: TestDeadClientDoesNotBlockServer sends
+//     requests from a client that exits without opening its reply FIFO,
+//     and from one that opens it and never reads; later clients must still
+//     be answered, and Serve must return when cancelled.
+//   - oversized-not-refused: TestOversizedNeverHalfWritten refuses
+//     requests just over the limit (header included) and checks that not
+//     one byte of them reached the server's FIFO.
+//
+// TestWireFormat pins the protocol of README.md, so that any client works
+// with any server: the test plays the client of the student's server,
+// and the server of the student's client.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/exercises/internal/childproc"
+	"github.com/ipclab/ipclab/exercises/internal/testkit"
+)
+
+func init() {
+	childproc.Register("dead-client", deadClientRole)
+	childproc.Register("stalled-client", stalledClientRole)
+}
+
+// rawRequest encodes a request by the protocol of README.md.
+func rawRequest(replyPath string, payload []byte) []byte {
+	return []byte(replyPath + "\n" + strconv.Itoa(len(payload)) + "\n" + string(payload))
+}
+
+// sendRaw writes a request into the server's FIFO, in one write.
+func sendRaw(serverPath string, msg []byte) error {
+	fd, err := syscall.Open(serverPath, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", serverPath, err)
+	}
+	defer syscall.Close(fd)
+	n, err := syscall.Write(fd, msg)
+	if err != nil || n != len(msg) {
+		return fmt.Errorf("write to %s: %d of %d bytes, %v", serverPath, n, len(msg), err)
+	}
+	return nil
+}
+
+// deadClientRole makes a reply FIFO, sends a request naming it, and exits
+// without ever opening it: a client that died before its reply came.
+// Arguments: the server's path and the reply FIFO's path.
+func deadClientRole(args []string) int {
+	if err := syscall.Mkfifo(args[1], 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "dead-client:", err)
+		return 1
+	}
+	if err := sendRaw(args[0], rawRequest(args[1], []byte("dead"))); err != nil {
+		fmt.Fprintln(os.Stderr, "dead-client:", err)
+		return 1
+	}
+	return 0
+}
+
+// stalledClientRole makes a reply FIFO, opens it for reading, asks for a
+// reply far larger than a pipe holds, prints "sent", and then never reads:
+// it waits for its standard input to close. Arguments: the server's path
+// and the reply FIFO's path.
+func stalledClientRole(args []string) int {
+	if err := syscall.Mkfifo(args[1], 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "stalled-client:", err)
+		return 1
+	}
+	fd, err := syscall.Open(args[1], syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stalled-client:", err)
+		return 1
+	}
+	defer syscall.Close(fd)
+	if err := sendRaw(args[0], rawRequest(args[1], []byte("big"))); err != nil {
+		fmt.Fprintln(os.Stderr, "stalled-client:", err)
+		return 1
+	}
+	fmt.Println("sent")
+	io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// readFull reads exactly n bytes from f, giving up after d.
+func readFull(f *os.File, n int, d time.Duration) ([]byte, error) {
+	f.SetReadDeadline(time.Now().Add(d))
+	defer f.SetReadDeadline(time.Time{})
+	buf := make([]byte, n)
+	got, err := io.ReadFull(f, buf)
+	return buf[:got], err
+}
+
+// receive reads one request from the sniffer, by the protocol, giving up
+// after d.
+func (s *sniffer) receive(t *testing.T, d time.Duration) (replyPath string, payload []byte) {
+	t.Helper()
+	s.r.SetReadDeadline(time.Now().Add(d))
+	defer s.r.SetReadDeadline(time.Time{})
+	in := bufio.NewReader(s.r)
+	path, err := in.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading a request from the server's FIFO: got %q, then %v; want the reply FIFO's path and a newline", path, err)
+	}
+	size, err := in.ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading a request from the server's FIFO: got %q, %q, then %v; want the path, a newline, the payload's length in decimal and a newline", path, size, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(size, "\n"))
+	if err != nil || n < 0 || n > MaxRequest {
+		t.Fatalf("the request's second line is %q; want the payload's length in decimal", size)
+	}
+	payload = make([]byte, n)
+	if got, err := io.ReadFull(in, payload); err != nil {
+		t.Fatalf("reading a request's payload of %d bytes from the server's FIFO: got %d bytes, then %v", n, got, err)
+	}
+	if in.Buffered() > 0 {
+		extra, _ := in.Peek(in.Buffered())
+		t.Errorf("the request was followed by %s; want nothing more: a request is the path, the length and exactly that many bytes", show(extra))
+	}
+	return strings.TrimSuffix(path, "\n"), payload
+}
+
+// reply answers a request as a server does: it opens the reply FIFO for
+// writing (waiting a while for a reader, to be lenient) and writes the
+// framed reply.
+func reply(t *testing.T, replyPath string, data []byte) {
+	t.Helper()
+	deadline := time.Now().Add(testkit.Patience)
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(replyPath, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err != syscall.ENXIO || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond) // polling for the client's open, which no event announces
+	}
+	if err != nil {
+		t.Fatalf("opening the reply FIFO %s for writing: %v; want it open for reading by the client, which is waiting for its reply", replyPath, err)
+	}
+	f := os.NewFile(uintptr(fd), replyPath)
+	defer f.Close()
+	f.SetWriteDeadline(time.Now().Add(testkit.Patience))
+	if _, err := f.Write([]byte(strconv.Itoa(len(data)) + "\n" + string(data))); err != nil {
+		t.Fatalf("writing the reply into %s: %v (is the client reading it?)", replyPath, err)
+	}
+}
+
+// within reports whether path lies inside dir.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..")
+}
+
+func TestWireFormat(t *testing.T) {
+	// The student's server, and a client played by the test.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server")
+	srv := listen(t, path)
+	s := serve(t, srv, answer)
+
+	replyPath := filepath.Join(t.TempDir(), "reply")
+	answers := newSniffer(t, replyPath) // opened for reading before the request is sent, as a client must
+	req := []byte("hello\nworld")
+	msg := rawRequest(replyPath, req)
+	if err := sendRaw(path, msg); err != nil {
+		t.Fatalf("sending the request %q: %v", msg, err)
+	}
+	want := []byte(strconv.Itoa(len(answer(req))) + "\n" + string(answer(req)))
+	got, err := readFull(answers.r, len(want), testkit.Patience)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("for the request %q, the server wrote %q into the reply FIFO (%v); want %q: the reply's length in decimal, a newline, and the reply",
+			msg, got, err, want)
+	}
+	s.stop(t)
+
+	// The student's client, and a server played by the test.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	serverPath := filepath.Join(t.TempDir(), "server")
+	requests := newSniffer(t, serverPath)
+	req = payload("wire", 100)
+	var gotReply []byte
+	var reqErr error
+	call := testkit.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+		defer cancel()
+		gotReply, reqErr = Request(ctx, serverPath, req)
+	})
+	clientReply, gotReq := requests.receive(t, testkit.Patience)
+	if !bytes.Equal(gotReq, req) {
+		t.Errorf("Request(ctx, server, %s) sent the payload %s; want it unchanged", show(req), show(gotReq))
+	}
+	if !within(tmp, clientReply) {
+		t.Errorf("Request(ctx, server, %s) named the reply FIFO %q; want a path inside os.TempDir() (TMPDIR is %s)", show(req), clientReply, tmp)
+	}
+	if fi, err := os.Lstat(clientReply); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the reply FIFO %q that the request names: os.Lstat = %v, %v; want a FIFO that exists while the client waits", clientReply, fi, err)
+	}
+	reply(t, clientReply, answer(gotReq))
+	call.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %s) after the server replied", show(req)))
+	if reqErr != nil || !bytes.Equal(gotReply, answer(req)) {
+		t.Errorf("Request(ctx, server, %s) = %s, %v; want %s, nil", show(req), show(gotReply), reqErr, show(answer(req)))
+	}
+	if left := leftovers(t, tmp); len(left) > 0 {
+		t.Errorf("after Request returned, TMPDIR holds %q; want it empty", left)
+	}
+}
+
+func TestConcurrentRequestsNeverInterleave(t *testing.T) {
+	const procs, goroutines, rounds = 4, 24, 2
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server")
+	srv := listen(t, path)
+
+	// 96 goroutines in four processes, each with a request of 200 to
+	// about 350 bytes always in flight. The server starts reading only once
+	// all of them are about to send, so requests pile up in the FIFO from
+	// the start, and writers keep arriving while the server reads.
+	var kids []*child
+	for p := 0; p < procs; p++ {
+		kids = append(kids, startClients(t, fmt.Sprintf("client process %d", p), path, goroutines, rounds, 200, 0))
+	}
+	for _, k := range kids {
+		k.waitLine(t, testkit.Patience, "ready")
+	}
+	s := serve(t, srv, answer)
+	checkClients(t, goroutines*rounds, kids...)
+	if t.Failed() {
+		t.Fatal(mixedUp)
+	}
+	s.stop(t)
+}
+
+func TestIdleServerNeitherExitsNorSpins(t *testing.T) {
+	const window = 400 * time.Millisecond
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server")
+	srv := listen(t, path)
+	s := serve(t, srv, answer)
+	s.idle(t, window, "before any client had connected")
+
+	for round := 1; round <= 2; round++ {
+		kid := startClients(t, fmt.Sprintf("client process %d", round), path, 2, 2, 10, 100)
+		checkClients(t, 4, kid)
+		if t.Failed() {
+			return
+		}
+		s.idle(t, window, fmt.Sprintf("after client process %d had exited", round))
+	}
+
+	// A writer that opens the FIFO and leaves without a word.
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatalf("opening the server's FIFO for writing: %v; want a server reading it", err)
+	}
+	syscall.Close(fd)
+	s.idle(t, window, "after a writer opened the FIFO and closed it without writing")
+
+	last := startClients(t, "the last client process", path, 2, 2, 10, 100)
+	checkClients(t, 4, last)
+	s.stop(t)
+}
+
+func TestDeadClientDoesNotBlockServer(t *testing.T) {
+	testkit.NoGoroutineLeaks(t)
+	big := bytes.Repeat([]byte("a reply far larger than a pipe holds "), 8<<10) // about 300 KiB
+	handle := func(req []byte) []byte {
+		if string(req) == "big" {
+			return big
+		}
+		return answer(req)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server")
+	srv := listen(t, path)
+	s := serve(t, srv, handle)
+	clients := t.TempDir()
+
+	// A client that sends its request and exits without ever opening its
+	// reply FIFO: nobody will ever read the reply.
+	dead := startChild(t, "a client that died", t.TempDir(), "dead-client", path, filepath.Join(clients, "dead"))
+	dead.wait(t, testkit.Patience)
+	if dead.err != nil {
+		t.Fatalf("the dying client failed to send its request: %v%s", dead.err, dead.stderrTail())
+	}
+	after := startClients(t, "a client process after the one that died", path, 2, 2, 10, 100)
+	checkClients(t, 4, after)
+	if t.Failed() {
+		t.Fatalf("the server did not answer later clients after a client died before opening its reply FIFO: " +
+			"opening a FIFO for writing waits for a reader, for ever if none comes; open the reply FIFO with O_NONBLOCK and give up after ReplyTimeout")
+	}
+
+	// A client that opens its reply FIFO and never reads from it.
+	stalled := startChild(t, "a client that never reads", t.TempDir(), "stalled-client", path, filepath.Join(clients, "stalled"))
+	stalled.waitLine(t, testkit.Patience, "sent")
+	later := startClients(t, "a client process after the one that never reads", path, 2, 2, 10, 100)
+	checkClients(t, 4, later)
+	if t.Failed() {
+		t.Fatalf("the server did not answer later clients while a client never read its reply: " +
+			"writing a reply larger than the pipe holds waits for the reader; bound it (a write deadline of ReplyTimeout)")
+	}
+	stalled.stdin.Close()
+	stalled.wait(t, testkit.Patience)
+
+	s.stop(t)
+}
+
+func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	mustBeEmpty := func(after string) {
+		t.Helper()
+		if left := leftovers(t, tmp); len(left) > 0 {
+			t.Errorf("after %s, TMPDIR still holds %q; want it empty: Request must remove its reply FIFO, and any directory it made, however it returns", after, left)
+			for _, l := range left {
+				os.RemoveAll(filepath.Join(tmp, strings.TrimSuffix(l, " (a FIFO)")))
+			}
+		}
+	}
+
+	// No server at all, and a FIFO that nobody reads.
+	nowhere := filepath.Join(t.TempDir(), "nobody")
+	if _, err := request(t, context.Background(), nowhere, []byte("anyone?")); err == nil {
+		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
+	}
+	mustBeEmpty("a Request to a path where nothing exists")
+	deaf := filepath.Join(t.TempDir(), "deaf")
+	if err := syscall.Mkfifo(deaf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := request(t, context.Background(), deaf, []byte("anyone?")); err == nil {
+		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nobody reading that FIFO; want an error", deaf)
+	}
+	mustBeEmpty("a Request to a FIFO that no server reads")
+
+	// A server whose handler holds on to a request until the test lets it
+	// go, so that the client's context ends first.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "server")
+	srv := listen(t, path)
+	arrived := make(chan string, 10)
+	release := make(chan struct{}) // closed to let every held request go
+	released := false
+	letGo := func() {
+		if !released {
+			released = true
+			close(release)
+		}
+	}
+	defer letGo()
+	s := serve(t, srv, func(req []byte) []byte {
+		if bytes.HasPrefix(req, []byte("hold")) {
+			arrived <- string(req)
+			<-release
+		}
+		return answer(req)
+	})
+
+	// Cancelled while it waits for the reply.
+	ctx, cancel := context.WithCancel(context.Background())
+	var err error
+	call := testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 1")) })
+	select {
+	case <-arrived:
+	case <-time.After(testkit.Patience):
+		t.Fatalf(`the server did not pass the request of Request(ctx, server, "hold 1") to its handler within %v`, testkit.Patience)
+	}
+	cancel()
+	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 1") after ctx was cancelled`)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf(`Request(ctx, server, "hold 1") = %v after ctx was cancelled, want an error wrapping context.Canceled`, err)
+	}
+	mustBeEmpty(`Request(ctx, server, "hold 1") returned on a cancelled context`)
+
+	// Its deadline passes, wherever it is by then.
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	call = testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 2")) })
+	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 2") after its deadline`)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf(`Request(ctx, server, "hold 2") = %v after the deadline, want an error wrapping context.DeadlineExceeded`, err)
+	}
+	mustBeEmpty(`Request(ctx, server, "hold 2") returned after its deadline`)
+	letGo()
+
+	// The server got over both: its replies found nobody.
+	got, err := request(t, context.Background(), path, []byte("still there?"))
+	if want := answer([]byte("still there?")); err != nil || !bytes.Equal(got, want) {
+		t.Errorf(`Request(ctx, server, "still there?") = %s, %v after two clients gave up; want %s, nil`, show(got), err, show(want))
+	}
+	mustBeEmpty("a Request that got its reply")
+
+	kid := startClients(t, "a client process", path, 4, 4, 10, 0)
+	checkClients(t, 16, kid)
+
+	s.stop(t)
+	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
+	if err != nil {
+		t.Errorf("srv.Close() = %v, want nil", err)
+	}
+	if left := leftovers(t, dir); len(left) > 0 {
+		t.Errorf("after Serve returned and srv.Close() was called, the server's directory still holds %q; want it empty: Close must remove the FIFO", left)
+	}
+}
+
+func TestOversizedNeverHalfWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server")
+	sniff := newSniffer(t, path)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+
+	// The header alone, the reply FIFO's path inside TMPDIR and the two
+	// newlines, is longer than len(tmp): these are all over the limit.
+	for _, size := range []int{MaxRequest - len(tmp), MaxRequest - len(tmp) + 17, MaxRequest - 1, 2*MaxRequest + 3, 5000} {
+		req := payload(fmt.Sprintf("over-%d", size), size)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		got, err := request(t, ctx, path, req)
+		cancel()
+		if !errors.Is(err, ErrTooLarge) {
+			t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge: with the header (the reply FIFO's path inside %s, the length, two newlines) the request is over MaxRequest = %d bytes",
+				size, show(got), err, tmp, MaxRequest)
+		}
+		if sent := sniff.drain(t); len(sent) > 0 {
+			t.Errorf("Request(ctx, server, %d bytes) wrote %s into the server's FIFO; want nothing: an oversized request is refused before any of it is written, never sent in pieces",
+				size, show(sent))
+		}
+		if left := leftovers(t, tmp); len(left) > 0 {
+			t.Errorf("after Request(ctx, server, %d bytes) returned, TMPDIR holds %q; want it empty", size, left)
+			for _, l := range left {
+				os.RemoveAll(filepath.Join(tmp, strings.TrimSuffix(l, " (a FIFO)")))
+			}
+		}
+	}
+
+	// A request that fits goes through, whole.
+	req := payload("fits", room(tmp))
+	var got []byte
+	var err error
+	call := testkit.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+		defer cancel()
+		got, err = Request(ctx, path, req)
+	})
+	replyPath, sent := sniff.receive(t, testkit.Patience)
+	if !bytes.Equal(sent, req) {
+		t.Errorf("Request(ctx, server, %d bytes) sent a payload of %s; want the %d bytes unchanged", len(req), show(sent), len(req))
+	}
+	reply(t, replyPath, answer(sent))
+	call.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %d bytes) after the server replied", len(req)))
+	if want := answer(req); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want %s, nil (header and payload together fit in MaxRequest = %d bytes)",
+			len(req), show(got), err, show(want), MaxRequest)
+	}
+}
