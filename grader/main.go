@@ -426,6 +426,11 @@ func verifySummary(rep *verify.Report, w io.Writer) error {
 			varied++
 			fmt.Fprintf(w, "varied %s %s: %s\n", c.Exercise, c.Name(), v)
 		}
+		for _, name := range c.VariedTests() {
+			if msg := c.Failure[name]; msg != "" {
+				fmt.Fprintf(w, "    first failure of %s:\n%s\n", name, indentLines(msg, "        "))
+			}
+		}
 	}
 	fmt.Fprintf(w, "%d checks, %d wrong; %d test results varied between runs; %d structure problems\n", len(rep.Checks), wrong, varied, len(rep.Structure))
 	if !rep.OK() {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,5 +41,21 @@ func TestJudge(t *testing.T) {
 				t.Errorf("Varied = %q, want %d entries", c.Varied, tt.varied)
 			}
 		})
+	}
+}
+
+func TestVariedTests(t *testing.T) {
+	c := &Check{Kind: Solution, Runs: 20, Failed: map[string]int{"TestSometimes": 1, "TestAlways": 20, "TestNever": 0, "TestHalf": 10}}
+	got := c.VariedTests()
+	want := []string{"TestHalf", "TestSometimes"}
+	if !slices.Equal(got, want) {
+		t.Errorf("VariedTests() = %q, want %q", got, want)
+	}
+	judge(c, &course.Exercise{})
+	if len(c.Varied) != 2 || c.Varied[1] != "TestSometimes failed 1 of 20 runs" {
+		t.Errorf("after judge, Varied = %q, want a line per varied test, TestSometimes's saying it failed 1 of 20 runs", c.Varied)
+	}
+	if c.OK() {
+		t.Errorf("a solution whose tests varied was judged OK")
 	}
 }

@@ -55,6 +55,10 @@ type Check struct {
 	MaxScore float64
 	// Failed counts, per test, the runs in which it did not pass.
 	Failed map[string]int
+	// Failure holds, per test, the message of the first run in which it
+	// did not pass: a failure seen once in twenty runs can then be
+	// diagnosed without reproducing it.
+	Failure map[string]string
 	// Runs is the number of runs.
 	Runs int
 	// Caught counts, for a mutant, the runs in which at least one test of
@@ -84,6 +88,19 @@ func (c *Check) Name() string {
 
 // OK reports whether the check holds.
 func (c *Check) OK() bool { return c.Problem == "" }
+
+// VariedTests returns, sorted, the tests that passed in some runs and
+// failed in others.
+func (c *Check) VariedTests() []string {
+	var names []string
+	for name, n := range c.Failed {
+		if n > 0 && n < c.Runs {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
 
 // A Report is every check of a verification.
 type Report struct {
@@ -190,6 +207,7 @@ func check(ctx context.Context, g *grading.Grader, ex *course.Exercise, c *Check
 	c.Runs = runs
 	c.Unrunnable = b.Failure != ""
 	c.Failed = map[string]int{}
+	c.Failure = map[string]string{}
 	for i := 0; i < runs; i++ {
 		res, err := g.Score(ctx, b)
 		if err != nil {
@@ -204,6 +222,9 @@ func check(ctx context.Context, g *grading.Grader, ex *course.Exercise, c *Check
 		for _, t := range res.Tests {
 			if t.Status != score.Pass {
 				c.Failed[t.Name]++
+				if _, seen := c.Failure[t.Name]; !seen {
+					c.Failure[t.Name] = t.Message
+				}
 				caught = caught || c.Bug != nil && slices.Contains(c.Bug.Tests, t.Name)
 			}
 		}
@@ -222,12 +243,9 @@ func check(ctx context.Context, g *grading.Grader, ex *course.Exercise, c *Check
 
 // judge sets c.Problem and c.Varied.
 func judge(c *Check, ex *course.Exercise) {
-	for name, n := range c.Failed {
-		if n > 0 && n < c.Runs {
-			c.Varied = append(c.Varied, fmt.Sprintf("%s failed %d of %d runs", name, n, c.Runs))
-		}
+	for _, name := range c.VariedTests() {
+		c.Varied = append(c.Varied, fmt.Sprintf("%s failed %d of %d runs", name, c.Failed[name], c.Runs))
 	}
-	sort.Strings(c.Varied)
 	var bad []string
 	switch c.Kind {
 	case Solution:
