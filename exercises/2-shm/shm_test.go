@@ -284,45 +284,12 @@ func receiveChecked(t *testing.T, d time.Duration, r *Ring, first, count, maxLen
 
 // ---- child processes ----
 
-// lineWriter collects what a child process prints, line by line.
-type lineWriter struct {
-	mu      sync.Mutex
-	partial []byte
-	lines   []string
-	grew    chan struct{} // closed and replaced whenever a line arrives
-}
-
-func newLineWriter() *lineWriter { return &lineWriter{grew: make(chan struct{})} }
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.lines = append(w.lines, string(w.partial[:i]))
-		w.partial = w.partial[i+1:]
-		close(w.grew)
-		w.grew = make(chan struct{})
-	}
-	return len(p), nil
-}
-
-func (w *lineWriter) snapshot() ([]string, <-chan struct{}) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.lines...), w.grew
-}
-
 // A child is a process the test started: the test binary in a role.
 type child struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *lineWriter
-	stderr *lineWriter
+	out    *childproc.Lines
+	stderr *childproc.Lines
 	stdin  io.WriteCloser
 	exited chan struct{}
 	err    error // what Wait returned; read it once exited is closed
@@ -333,7 +300,7 @@ type child struct {
 // for.
 func startChild(t *testing.T, name, role string, args ...string) *child {
 	t.Helper()
-	c := &child{name: name, out: newLineWriter(), stderr: newLineWriter(), exited: make(chan struct{})}
+	c := &child{name: name, out: childproc.NewLines(), stderr: childproc.NewLines(), exited: make(chan struct{})}
 	c.cmd = childproc.Command(t, role, args...)
 	// Under -race a process lingers for a second at exit, unless told not to.
 	c.cmd.Env = append(c.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -383,14 +350,14 @@ func (c *child) waitLine(t *testing.T, d time.Duration, prefix string) string {
 		return "", false
 	}
 	for {
-		lines, grew := c.out.snapshot()
+		lines, grew := c.out.Snapshot()
 		if l, ok := find(lines); ok {
 			return l
 		}
 		select {
 		case <-grew:
 		case <-c.exited:
-			lines, _ := c.out.snapshot() // what it printed last is in by now
+			lines, _ := c.out.Snapshot() // what it printed last is in by now
 			if l, ok := find(lines); ok {
 				return l
 			}
@@ -408,7 +375,7 @@ func (c *child) quiet(t *testing.T, d time.Duration, prefix, what string) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
-		lines, grew := c.out.snapshot()
+		lines, grew := c.out.Snapshot()
 		for _, l := range lines {
 			if strings.HasPrefix(l, prefix) {
 				t.Fatalf("%s printed %q, but %s should still be waiting", c.name, l, what)
@@ -417,7 +384,7 @@ func (c *child) quiet(t *testing.T, d time.Duration, prefix, what string) {
 		select {
 		case <-grew:
 		case <-c.exited:
-			lines, _ := c.out.snapshot()
+			lines, _ := c.out.Snapshot()
 			t.Fatalf("%s exited (%v) while %s should still be waiting; it printed %q%s", c.name, c.err, what, lines, c.stderrTail())
 		case <-timer.C:
 			return
@@ -442,18 +409,18 @@ func (c *child) wait(t *testing.T, d time.Duration) {
 	select {
 	case <-c.exited:
 	case <-timer.C:
-		lines, _ := c.out.snapshot()
+		lines, _ := c.out.Snapshot()
 		t.Fatalf("%s did not exit within %v (it printed %q): it is stuck", c.name, d, lines)
 	}
 	if c.err != nil {
-		lines, _ := c.out.snapshot()
+		lines, _ := c.out.Snapshot()
 		t.Fatalf("%s failed: %v; it printed %q%s", c.name, c.err, lines, c.stderrTail())
 	}
 }
 
 // problems returns the lines the child printed that start with "bad ".
 func (c *child) problems() []string {
-	lines, _ := c.out.snapshot()
+	lines, _ := c.out.Snapshot()
 	var bad []string
 	for _, l := range lines {
 		if strings.HasPrefix(l, "bad ") {
@@ -464,7 +431,7 @@ func (c *child) problems() []string {
 }
 
 func (c *child) stderrTail() string {
-	lines, _ := c.stderr.snapshot()
+	lines, _ := c.stderr.Snapshot()
 	if len(lines) == 0 {
 		return ""
 	}

@@ -169,46 +169,13 @@ func clientsRole(args []string) int {
 	return 0
 }
 
-// lineWriter collects what a child process prints, line by line.
-type lineWriter struct {
-	mu      sync.Mutex
-	partial []byte
-	lines   []string
-	grew    chan struct{} // closed and replaced whenever a line arrives
-}
-
-func newLineWriter() *lineWriter { return &lineWriter{grew: make(chan struct{})} }
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		w.lines = append(w.lines, string(w.partial[:i]))
-		w.partial = w.partial[i+1:]
-		close(w.grew)
-		w.grew = make(chan struct{})
-	}
-	return len(p), nil
-}
-
-func (w *lineWriter) snapshot() ([]string, <-chan struct{}) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]string(nil), w.lines...), w.grew
-}
-
 // A child is a client process the test started.
 type child struct {
 	name   string
 	tmp    string // its TMPDIR: where its reply FIFOs live
 	cmd    *exec.Cmd
-	out    *lineWriter
-	stderr *lineWriter
+	out    *childproc.Lines
+	stderr *childproc.Lines
 	stdin  io.WriteCloser
 	exited chan struct{}
 	err    error // what Wait returned; read it once exited is closed
@@ -219,7 +186,7 @@ type child struct {
 // and always waited for.
 func startChild(t *testing.T, name, tmp, role string, args ...string) *child {
 	t.Helper()
-	c := &child{name: name, tmp: tmp, out: newLineWriter(), stderr: newLineWriter(), exited: make(chan struct{})}
+	c := &child{name: name, tmp: tmp, out: childproc.NewLines(), stderr: childproc.NewLines(), exited: make(chan struct{})}
 	c.cmd = childproc.Command(t, role, args...)
 	// Under -race a process lingers for a second at exit, unless told not to.
 	c.cmd.Env = append(c.cmd.Env, "TMPDIR="+c.tmp, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
@@ -272,7 +239,7 @@ func (c *child) waitLine(t *testing.T, d time.Duration, prefix string) {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	for {
-		lines, grew := c.out.snapshot()
+		lines, grew := c.out.Snapshot()
 		for _, l := range lines {
 			if strings.HasPrefix(l, prefix) {
 				return
@@ -281,7 +248,7 @@ func (c *child) waitLine(t *testing.T, d time.Duration, prefix string) {
 		select {
 		case <-grew:
 		case <-c.exited:
-			lines, _ := c.out.snapshot() // what it printed last is in by now
+			lines, _ := c.out.Snapshot() // what it printed last is in by now
 			for _, l := range lines {
 				if strings.HasPrefix(l, prefix) {
 					return
@@ -307,7 +274,7 @@ func (c *child) wait(t *testing.T, d time.Duration) {
 }
 
 func (c *child) stderrTail() string {
-	lines, _ := c.stderr.snapshot()
+	lines, _ := c.stderr.Snapshot()
 	if len(lines) == 0 {
 		return ""
 	}
@@ -326,7 +293,7 @@ func checkClients(t *testing.T, want int, kids ...*child) {
 		c.wait(t, requestTimeout+testkit.Patience)
 	}
 	for _, c := range kids {
-		lines, _ := c.out.snapshot()
+		lines, _ := c.out.Snapshot()
 		var fails []string
 		done := -1
 		for _, l := range lines {

@@ -96,3 +96,44 @@ func TestLeakedFDs(t *testing.T) {
 		t.Errorf("LeakedFDs after closing both ends = %v, want none", leaked)
 	}
 }
+
+func TestLinesWaitsForWholeLines(t *testing.T) {
+	w := NewLines()
+	lines, grew := w.Snapshot()
+	if len(lines) != 0 {
+		t.Fatalf("a new Lines holds %q, want nothing", lines)
+	}
+	w.Write([]byte("hel"))
+	select {
+	case <-grew:
+		t.Fatalf("the channel closed on half a line")
+	default:
+	}
+	w.Write([]byte("lo\nwor"))
+	select {
+	case <-grew:
+	default:
+		t.Fatalf("the channel did not close when a line was completed")
+	}
+	lines, grew = w.Snapshot()
+	if strings.Join(lines, "|") != "hello" {
+		t.Fatalf("Snapshot() = %q, want [hello]", lines)
+	}
+	w.Write([]byte("ld\nagain\n"))
+	<-grew
+	if lines, _ := w.Snapshot(); strings.Join(lines, "|") != "hello|world|again" {
+		t.Fatalf("Snapshot() = %q, want [hello world again]", lines)
+	}
+}
+
+func TestLinesFromAChild(t *testing.T) {
+	out := NewLines()
+	cmd := Command(t, "echo-args", "one\ntwo\n")
+	cmd.Stdout = out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("echo-args: %v", err)
+	}
+	if lines, _ := out.Snapshot(); strings.Join(lines, "|") != "one|two" {
+		t.Errorf("the child's output as lines = %q, want [one two]", lines)
+	}
+}
