@@ -7,10 +7,11 @@ package fifo
 // compiles with these.
 //
 //   - interleaved-requests: TestConcurrentRequestsNeverInterleave has
-//     four client processes of 24 goroutines each write at once, starting
-//     before the server reads; a request written in more than one
-//     write(2) gets mixed with other clients' bytes, and a server that
-//     does not cut the byte stream back into requests loses some.
+//     four client processes of 32 goroutines each write at once into
+//     a FIFO shrunk to one page, and the server starts reading only once
+//     it is nearly full; a request written in more than one write(2)
+//     gets mixed with other clients' bytes, and a server that does not
+//     cut the byte stream back into requests loses some.
 //   - exits-or-spins-on-eof: TestIdleServerNeitherExitsNorSpins watches
 //     the server before any client, after every client process has gone,
 //     and after a writer that left without a word: Serve must keep
@@ -240,21 +241,33 @@ func TestWireFormat(t *testing.T) {
 }
 
 func TestConcurrentRequestsNeverInterleave(t *testing.T) {
-	const procs, goroutines, rounds = 4, 24, 2
+	const procs, goroutines, rounds = 4, 32, 2
 	dir := t.TempDir()
 	path := filepath.Join(dir, "server")
 	srv := listen(t, path)
 
-	// 96 goroutines in four processes, each with a request of 200 to
-	// about 350 bytes always in flight. The server starts reading only once
-	// all of them are about to send, so requests pile up in the FIFO from
-	// the start, and writers keep arriving while the server reads.
+	// 128 goroutines in four processes, each with a request of about 350
+	// to 500 bytes (header included) always in flight, write into a FIFO
+	// whose buffer holds one page, about ten requests. The server starts
+	// reading only once that page is nearly full, so writers wait for
+	// room from the start, and each page the server empties lets them
+	// race for it. A request sent in two writes, the header and then the
+	// payload, then often has its header in one page and another client's
+	// bytes right after it: the test does not leave the split to the
+	// scheduler's luck.
+	size := shrinkFIFO(t, path)
 	var kids []*child
 	for p := 0; p < procs; p++ {
-		kids = append(kids, startClients(t, fmt.Sprintf("client process %d", p), path, goroutines, rounds, 200, 0))
+		kids = append(kids, startClients(t, fmt.Sprintf("client process %d", p), path, goroutines, rounds, 250, 0))
 	}
 	for _, k := range kids {
 		k.waitLine(t, testkit.Patience, "ready")
+	}
+	if size > 0 {
+		want := size - MaxRequest
+		if held, counted := fifoBacklog(t, path, want, testkit.Patience); counted && held < want {
+			t.Logf("the server's FIFO held %d bytes, not %d, when the server started: the clients were slow to write", held, want)
+		}
 	}
 	s := serve(t, srv, answer)
 	checkClients(t, goroutines*rounds, kids...)
