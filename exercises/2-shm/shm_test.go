@@ -302,8 +302,6 @@ func startChild(t *testing.T, name, role string, args ...string) *child {
 	t.Helper()
 	c := &child{name: name, out: childproc.NewLines(), stderr: childproc.NewLines(), exited: make(chan struct{})}
 	c.cmd = childproc.Command(t, role, args...)
-	// Under -race a process lingers for a second at exit, unless told not to.
-	c.cmd.Env = append(c.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	c.cmd.Stdout = c.out
 	c.cmd.Stderr = c.stderr
 	stdin, err := c.cmd.StdinPipe()

@@ -146,13 +146,7 @@ const patience = 3 * testkit.Patience
 // ends.
 func child(t *testing.T, role string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := childproc.Command(t, role, args...)
-	// A binary built with -race sleeps for a second before it exits,
-	// unless told otherwise; the children need not.
-	if gorace := os.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
-		cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
-	}
-	return cmd
+	return childproc.Command(t, role, args...)
 }
 
 // describe names a command in failure messages by its role: "tr a b".

@@ -188,8 +188,7 @@ func startChild(t *testing.T, name, tmp, role string, args ...string) *child {
 	t.Helper()
 	c := &child{name: name, tmp: tmp, out: childproc.NewLines(), stderr: childproc.NewLines(), exited: make(chan struct{})}
 	c.cmd = childproc.Command(t, role, args...)
-	// Under -race a process lingers for a second at exit, unless told not to.
-	c.cmd.Env = append(c.cmd.Env, "TMPDIR="+c.tmp, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	c.cmd.Env = append(c.cmd.Env, "TMPDIR="+c.tmp)
 	c.cmd.Stdout = c.out
 	c.cmd.Stderr = c.stderr
 	stdin, err := c.cmd.StdinPipe()

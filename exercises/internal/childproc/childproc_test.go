@@ -15,6 +15,10 @@ func init() {
 		os.Stdout.WriteString(strings.Join(args, " "))
 		return 0
 	})
+	Register("print-gorace", func(args []string) int {
+		os.Stdout.WriteString(os.Getenv("GORACE"))
+		return 0
+	})
 	Register("upper", func(args []string) int {
 		b, err := io.ReadAll(os.Stdin)
 		if err != nil {
@@ -135,5 +139,15 @@ func TestLinesFromAChild(t *testing.T) {
 	}
 	if lines, _ := out.Snapshot(); strings.Join(lines, "|") != "one|two" {
 		t.Errorf("the child's output as lines = %q, want [one two]", lines)
+	}
+}
+
+func TestChildDoesNotLingerUnderRace(t *testing.T) {
+	out, err := Command(t, "print-gorace").Output()
+	if err != nil {
+		t.Fatalf("print-gorace: %v", err)
+	}
+	if want := "atexit_sleep_ms"; os.Getenv("GORACE") == "" && string(out) != "atexit_sleep_ms=0" || !strings.Contains(string(out), want) {
+		t.Errorf("the child's GORACE is %q, want it to set atexit_sleep_ms (to 0 unless the parent's GORACE sets it)", out)
 	}
 }
