@@ -24,14 +24,7 @@ import (
 // catalogue entry.
 func Exercise(t *testing.T, id string) {
 	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := course.FindRepo(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := Repo(t)
 	ex, err := repo.Exercise(id)
 	if err != nil {
 		t.Fatal(err)
@@ -58,4 +51,19 @@ func Exercise(t *testing.T, id string) {
 	if len(rep.Checks) < 2 {
 		t.Errorf("%d checks, want at least a solution and a stub", len(rep.Checks))
 	}
+}
+
+// Repo returns the course checkout that holds the test's working
+// directory.
+func Repo(t *testing.T) *course.Repo {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := course.FindRepo(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo
 }

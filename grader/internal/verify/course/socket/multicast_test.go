@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
 )
 
 // The socket README shows a UDP multicast example, confined to the
@@ -16,14 +17,7 @@ import (
 // but it must keep working: run it twenty times, with the stub in place
 // (it calls none of the student's code), on the CI machine too.
 func TestMulticastExample(t *testing.T) {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := course.FindRepo(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := verifytest.Repo(t)
 	// go test runs an example once whatever -count says, so run go test
 	// itself twenty times (the test binary is built once and cached).
 	const runs = 20
