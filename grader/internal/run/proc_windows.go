@@ -1,6 +1,9 @@
 package run
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 // isolate does nothing on Windows, where students run only their own code
 // with `grader test`; grading submissions needs Linux.
@@ -12,3 +15,6 @@ func killGroup(cmd *exec.Cmd) {
 		_ = cmd.Process.Kill()
 	}
 }
+
+// signalOf is always "" on Windows, which has no signals.
+func signalOf(ps *os.ProcessState) string { return "" }

@@ -70,6 +70,9 @@ type Outcome struct {
 	// MemoryExceeded is set when the process group was killed for using
 	// more memory than its limit.
 	MemoryExceeded bool
+	// Signal names the signal that ended the process ("SIGSEGV"), when
+	// one did and the grader did not send it; "" otherwise.
+	Signal string
 	// Elapsed is the wall time of the process.
 	Elapsed time.Duration
 }
@@ -166,6 +169,9 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	o.Elapsed = time.Since(start)
 	if cmd.ProcessState != nil {
 		o.ExitCode = cmd.ProcessState.ExitCode()
+		if !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded {
+			o.Signal = signalOf(cmd.ProcessState)
+		}
 	}
 	if s.Isolation > IsolateNone && o.ExitCode == sandboxFailure {
 		return nil, fmt.Errorf("the sandbox failed: %s", bytes.TrimSpace(out.Bytes()))
