@@ -213,7 +213,6 @@ func (g *Grader) Run(ctx context.Context, b *Built) (map[string]*run.Outcome, er
 			defer g.release()
 			o, err := run.Test(ctx, run.Spec{
 				Binary:    b.bin.Path,
-				Dir:       b.bin.Dir,
 				Package:   b.bin.Package,
 				Test:      t.Name,
 				Timeout:   b.Exercise.TimeoutOf(t),

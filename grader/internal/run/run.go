@@ -3,8 +3,11 @@ package run
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,9 +34,9 @@ const DefaultKillGrace = 5 * time.Second
 type Spec struct {
 	// Binary is the compiled test binary (go test -c).
 	Binary string
-	// Dir is the working directory: the package's directory, as under
-	// go test.
-	Dir string
+	// BinarySum, when set, is the SHA-256 of Binary as it was built: the
+	// test does not run if the file has changed since.
+	BinarySum []byte
 	// Package is the import path, for the events.
 	Package string
 	// Test is the top-level test function to run.
@@ -73,6 +76,10 @@ type Outcome struct {
 	// Signal names the signal that ended the process ("SIGSEGV"), when
 	// one did and the grader did not send it; "" otherwise.
 	Signal string
+	// Tampered says why the test was not run when its binary is no
+	// longer the one the grader built (an earlier test of the same
+	// submission rewrote it); "" otherwise.
+	Tampered string
 	// Elapsed is the wall time of the process.
 	Elapsed time.Duration
 }
@@ -81,7 +88,7 @@ type Outcome struct {
 // package's own final pass, and exit status 0.
 func (o *Outcome) Passed(test string) bool {
 	r := o.Report.Test(test)
-	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded
+	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && o.Tampered == "" && !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded
 }
 
 // Test runs one test and returns what happened. An error means the grader
@@ -92,20 +99,22 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
-	private, err := os.MkdirTemp("", "ipclab-run-")
+	p, err := newPrivateDirs()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(private)
-	tmp := filepath.Join(private, "tmp")
-	home := filepath.Join(private, "home")
-	for _, d := range []string{tmp, home} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return nil, err
+	defer p.remove()
+	if s.BinarySum != nil {
+		if err := checkSum(s.Binary, s.BinarySum); err != nil {
+			return &Outcome{ExitCode: -1, Tampered: err.Error(), Report: &testjson.Report{}}, nil
 		}
 	}
 
-	cmd := exec.Command(s.Binary,
+	bin, err := p.place(s.Binary)
+	if err != nil {
+		return nil, fmt.Errorf("place the test binary: %w", err)
+	}
+	cmd := exec.Command(bin,
 		"-test.run=^"+regexp.QuoteMeta(s.Test)+"$",
 		"-test.v=test2json",
 		"-test.paniconexit0",
@@ -113,15 +122,15 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		"-test.timeout="+s.Timeout.String(),
 	)
 	cmd.Args = append(cmd.Args, s.Args...)
-	cmd.Dir = s.Dir
-	cmd.Env = Environment(home, tmp)
+	cmd.Dir = p.work
+	cmd.Env = Environment(p.home, p.tmp)
 	out := newCappedBuffer(limit)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// A grandchild that keeps the pipe open must not keep us waiting.
 	cmd.WaitDelay = time.Second
 	isolate(cmd)
-	cmd, err = sandboxCommand(cmd, s.Isolation, s)
+	cmd, err = sandboxCommand(cmd, s.Isolation, s, p)
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +194,102 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// privateDirs is one test's own corner of the file system: its working
+// directory, TMPDIR and HOME, all empty at the start and removed at the
+// end, and an empty directory the namespaces level builds its root on.
+type privateDirs struct {
+	dir, work, tmp, home, root string
+}
+
+func newPrivateDirs() (*privateDirs, error) {
+	dir, err := os.MkdirTemp("", "ipclab-run-")
+	if err != nil {
+		return nil, err
+	}
+	p := &privateDirs{
+		dir:  dir,
+		work: filepath.Join(dir, "work"),
+		tmp:  filepath.Join(dir, "tmp"),
+		home: filepath.Join(dir, "home"),
+		root: filepath.Join(dir, "root"),
+	}
+	for _, d := range []string{p.work, p.tmp, p.home, p.root} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// place puts the test binary in the private directory, as a hard link
+// where it can (the same file, no copying) or a copy, so that the test's
+// user reaches it through directories the grader controls.
+func (p *privateDirs) place(binary string) (string, error) {
+	dst := filepath.Join(p.dir, filepath.Base(binary))
+	if err := os.Link(binary, dst); err == nil {
+		return dst, nil
+	}
+	src, err := os.Open(binary)
+	if err != nil {
+		return "", err
+	}
+	defer src.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(out, src); err != nil {
+		out.Close()
+		return "", err
+	}
+	return dst, out.Close()
+}
+
+// writable lists the directories the test may write.
+func (p *privateDirs) writable() []string { return []string{p.work, p.tmp, p.home} }
+
+// remove deletes the directories and whatever the test left in them, even
+// a directory it made unreadable.
+func (p *privateDirs) remove() {
+	if os.RemoveAll(p.dir) == nil {
+		return
+	}
+	_ = filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			_ = os.Chmod(path, 0o700)
+		}
+		return nil
+	})
+	_ = os.RemoveAll(p.dir)
+}
+
+// Sum returns the SHA-256 of the file at path, for Spec.BinarySum.
+func Sum(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// checkSum reports how the file at path differs from what was built.
+func checkSum(path string, want []byte) error {
+	got, err := Sum(path)
+	if err != nil {
+		return fmt.Errorf("the test binary cannot be read any more: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		return errors.New("the test binary was changed after it was built (by code that ran in an earlier test)")
+	}
+	return nil
 }
 
 // Environment is the whole environment a test process gets. Nothing from

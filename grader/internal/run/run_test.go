@@ -37,7 +37,7 @@ func compile(t *testing.T, pkg string) string {
 func runFixture(t *testing.T, bin, test string, timeout time.Duration, limit int64) *Outcome {
 	t.Helper()
 	o, err := Test(context.Background(), Spec{
-		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: test,
+		Binary: bin, Package: "example.com/fixture", Test: test,
 		Timeout: timeout, OutputLimit: limit, KillGrace: 500 * time.Millisecond,
 	})
 	if err != nil {

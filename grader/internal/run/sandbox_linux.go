@@ -29,11 +29,21 @@ type sandboxConfig struct {
 	Env        []string
 	Dir        string
 	Namespaces bool
-	// Hide lists directories to cover with an empty file system.
+	// Root is an empty directory the trampoline builds the sandbox's root
+	// file system on (namespaces only).
+	Root string
+	// Writable lists the directories the test may write: its working
+	// directory, TMPDIR and HOME. They keep their paths inside.
+	Writable []string
+	// Hide lists directories to cover with an empty file system, should
+	// the read-only view of the host show them.
 	Hide   []string
 	Limits Limits
 	// CPUSeconds bounds the CPU time of the test process.
 	CPUSeconds uint64
+	// UID and GID, when UID is not -1, are the unprivileged user the test
+	// runs as (limits only; under namespaces the user mapping does it).
+	UID, GID int
 	// Probe makes the trampoline stop, successfully, where it would
 	// execute the binary.
 	Probe bool
@@ -50,7 +60,8 @@ func init() {
 // Whatever goes wrong is reported on stderr with exit status 125, which
 // no test binary uses.
 func trampoline(raw string) {
-	// Credentials are per thread: set them up on the thread that execs.
+	// Credentials, no_new_privs and the system-call filter are per
+	// thread: set them up on the thread that execs.
 	runtime.LockOSThread()
 	var cfg sandboxConfig
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
@@ -68,6 +79,16 @@ func trampoline(raw string) {
 		if err := dropPrivileges(); err != nil {
 			sandboxFail("%v", err)
 		}
+	} else if cfg.UID >= 0 {
+		if err := becomeUser(cfg.UID, cfg.GID); err != nil {
+			sandboxFail("%v", err)
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		sandboxFail("no new privileges: %v", err)
+	}
+	if err := installSeccomp(); err != nil {
+		sandboxFail("%v", err)
 	}
 	if cfg.Probe {
 		os.Exit(0)
@@ -86,48 +107,216 @@ func sandboxFail(format string, args ...any) {
 	os.Exit(sandboxFailure)
 }
 
-// enterNamespaces finishes the namespaces the process was started in:
-// mounts stay private, /proc shows only the sandbox's processes, /dev/shm
-// is empty and private, the course and the grader's home are hidden, and
-// the loopback interface is up.
+// systemDirs are the parts of the host the test sees, read-only: programs
+// and their libraries (a test may start /bin/sh, cat or its own binary)
+// and /etc (name resolution for "localhost"). Everything else (/home,
+// /root, /srv, /opt, /var, the host's /tmp, where the grader works and the
+// course and other submissions live) is simply not there.
+var systemDirs = []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"}
+
+// devices are bound from the host's /dev, one by one.
+var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+
+// enterNamespaces builds the test's view of the machine and moves into it.
+// The new root is an empty tmpfs holding: the system directories,
+// read-only; a /dev of a few devices and a private /dev/shm; a /proc of
+// the sandbox's own processes, read-only (so that no process can open
+// /proc/*/mem for writing); a private /tmp; the test binary at its own
+// path, read-only; and the writable directories at their own paths. The
+// old root is then detached, so nothing else of the host is reachable by
+// any path. The private file systems vanish with the mount namespace when
+// the sandbox's last process ends.
 func enterNamespaces(cfg *sandboxConfig) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
 	}
-	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	root := cfg.Root
+	in := func(p string) string { return filepath.Join(root, p) }
+	if err := unix.Mount("tmpfs", root, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=1m,mode=0755"); err != nil {
+		return fmt.Errorf("new root: %w", err)
+	}
+	for _, name := range systemDirs {
+		if err := exposeSystemDir(root, "/"+name); err != nil {
+			return err
+		}
+	}
+	if err := makeDev(in("dev")); err != nil {
+		return err
+	}
+	if err := os.Mkdir(in("proc"), 0o555); err != nil {
+		return err
+	}
+	if err := unix.Mount("proc", in("proc"), "proc", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		if err := unix.Mount("tmpfs", "/dev/shm", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=256m,mode=1777"); err != nil {
-			return fmt.Errorf("mount /dev/shm: %w", err)
-		}
+	if err := os.Mkdir(in("tmp"), 0o755); err != nil {
+		return err
 	}
+	if err := unix.Mount("tmpfs", in("tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=512m,mode=1777"); err != nil {
+		return fmt.Errorf("mount /tmp: %w", err)
+	}
+	var hidden []string
 	for _, dir := range cfg.Hide {
-		if !hideable(dir, cfg) {
+		if st, err := os.Lstat(in(dir)); err != nil || !st.IsDir() || dir == "/" {
 			continue
 		}
-		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, "size=4k,mode=0"); err != nil {
+		if err := unix.Mount("tmpfs", in(dir), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
 			return fmt.Errorf("hide %s: %w", dir, err)
 		}
+		hidden = append(hidden, in(dir))
+	}
+	for _, dir := range cfg.Writable {
+		if err := bindAt(dir, in(dir), false); err != nil {
+			return err
+		}
+	}
+	if cfg.Binary != "" {
+		if err := bindAt(cfg.Binary, in(cfg.Binary), true); err != nil {
+			return err
+		}
+	}
+	for _, p := range append(hidden, root) {
+		if err := readOnly(p, false); err != nil {
+			return err
+		}
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	// pivot_root(".", ".") stacks the old root on the new one; detaching
+	// it leaves the new root alone, with no way back.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the old root: %w", err)
+	}
+	if err := os.Chdir("/"); err != nil {
+		return err
 	}
 	return loopbackUp()
 }
 
-// hideable reports whether dir can be covered without hiding what the
-// test needs: its binary and its working directory.
-func hideable(dir string, cfg *sandboxConfig) bool {
-	if dir == "" || dir == "/" {
-		return false
+// exposeSystemDir shows the host's dir at the same place under root,
+// read-only with everything mounted below it; a symbolic link (/bin ->
+// usr/bin on merged-/usr systems) is copied as a link.
+func exposeSystemDir(root, dir string) error {
+	st, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return nil // this system has no such directory
+	case st.Mode()&os.ModeSymlink != 0:
+		target, err := os.Readlink(dir)
+		if err != nil {
+			return err
+		}
+		return os.Symlink(target, filepath.Join(root, dir))
+	case !st.IsDir():
+		return nil
 	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return false
+	at := filepath.Join(root, dir)
+	if err := os.Mkdir(at, 0o755); err != nil {
+		return err
 	}
-	for _, need := range []string{cfg.Binary, cfg.Dir} {
-		if rel, err := filepath.Rel(dir, need); err == nil && !strings.HasPrefix(rel, "..") {
-			return false
+	if err := unix.Mount(dir, at, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("show %s: %w", dir, err)
+	}
+	return readOnly(at, true)
+}
+
+// makeDev makes a small /dev: a few harmless devices bound from the
+// host's, the usual links into /proc/self/fd, and a private /dev/shm.
+func makeDev(dev string) error {
+	if err := os.Mkdir(dev, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "size=64k,mode=0755"); err != nil {
+		return fmt.Errorf("mount /dev: %w", err)
+	}
+	for _, d := range devices {
+		host := "/dev/" + d
+		if _, err := os.Stat(host); err != nil {
+			continue
+		}
+		if err := bindAt(host, filepath.Join(dev, d), false); err != nil {
+			return err
 		}
 	}
-	return true
+	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil {
+			return err
+		}
+	}
+	shm := filepath.Join(dev, "shm")
+	if err := os.Mkdir(shm, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount("tmpfs", shm, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=256m,mode=1777"); err != nil {
+		return fmt.Errorf("mount /dev/shm: %w", err)
+	}
+	return readOnly(dev, false)
+}
+
+// bindAt shows the host's file or directory src at dst, making the mount
+// point first (on one of the sandbox's own file systems).
+func bindAt(src, dst string, ro bool) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		err = os.MkdirAll(dst, 0o755)
+	} else if err = os.MkdirAll(filepath.Dir(dst), 0o755); err == nil {
+		var f *os.File
+		if f, err = os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			err = f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("mount point for %s: %w", src, err)
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("show %s: %w", src, err)
+	}
+	if ro {
+		return readOnly(dst, false)
+	}
+	return nil
+}
+
+// readOnly makes the mount at p read-only and set-user-ID-free, with the
+// mounts below it when recursive is set. mount_setattr(2) (Linux 5.12)
+// changes those two flags alone, which a remount in a user namespace could
+// not do without knowing and repeating every flag the host locked.
+func readOnly(p string, recursive bool) error {
+	var flags uint
+	if recursive {
+		flags = unix.AT_RECURSIVE
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID}
+	if err := unix.MountSetattr(-1, p, flags, &attr); err != nil {
+		return fmt.Errorf("make %s read-only (mount_setattr needs Linux 5.12): %w", p, err)
+	}
+	return nil
+}
+
+// becomeUser switches the calling thread to an unprivileged user for good
+// (a grader running as root, at the limits level), and asks again to be
+// killed with the grader, which the change of user forgot.
+func becomeUser(uid, gid int) error {
+	if err := unix.Setgroups(nil); err != nil {
+		return fmt.Errorf("drop groups: %w", err)
+	}
+	if err := unix.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("become group %d: %w", gid, err)
+	}
+	if err := unix.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("become user %d: %w", uid, err)
+	}
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
+		return fmt.Errorf("die with the grader: %w", err)
+	}
+	return nil
 }
 
 // loopbackUp brings up lo, which a new network namespace has down.
@@ -211,27 +400,51 @@ func dropPrivileges() error {
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("clear capabilities: %w", err)
 	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("no new privileges: %w", err)
+	return nil
+}
+
+// sandboxUID is the user a test runs as when the grader is root: "nobody"
+// on Debian, Ubuntu and Fedora, and the kernel's overflow user. It owns no
+// file of the machine, so a test can read only what everyone may read and
+// write only its own directories, even where the read-only view failed.
+const sandboxUID = 65534
+
+// asUnprivileged reports whether tests run as sandboxUID rather than as
+// the grader's own user.
+func asUnprivileged(iso Isolation) bool { return iso >= IsolateLimits && os.Getuid() == 0 }
+
+// prepare gives the test's user what it needs of the private directories
+// and the binary placed in them, when that user is not the grader's: a way
+// through the private directory (not a listing), its own writable
+// directories, and a binary it may execute but not change.
+func prepare(iso Isolation, p *privateDirs, binary string) error {
+	if !asUnprivileged(iso) {
+		return nil
+	}
+	if err := os.Chmod(p.dir, 0o711); err != nil {
+		return err
+	}
+	if err := os.Chmod(binary, 0o555); err != nil {
+		return err
+	}
+	for _, d := range p.writable() {
+		if err := os.Chown(d, sandboxUID, sandboxUID); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // sandboxCommand wraps the test command in the trampoline for level iso.
-func sandboxCommand(cmd *exec.Cmd, iso Isolation, s Spec) (*exec.Cmd, error) {
+func sandboxCommand(cmd *exec.Cmd, iso Isolation, s Spec, p *privateDirs) (*exec.Cmd, error) {
 	if iso == IsolateNone {
 		return cmd, nil
 	}
-	tr, err := trampolineCommand(sandboxConfig{
-		Binary:     cmd.Path,
-		Args:       cmd.Args,
-		Env:        cmd.Env,
-		Dir:        cmd.Dir,
-		Namespaces: iso >= IsolateNamespaces,
-		Hide:       s.Hide,
-		Limits:     s.Limits,
-		CPUSeconds: uint64((s.Timeout+DefaultKillGrace).Seconds())*uint64(runtime.NumCPU()) + 10,
-	})
+	cfg, err := configure(cmd, iso, s, p)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := trampolineCommand(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -240,29 +453,59 @@ func sandboxCommand(cmd *exec.Cmd, iso Isolation, s Spec) (*exec.Cmd, error) {
 	return tr, nil
 }
 
-// trampolineCommand starts this very program as the sandbox's first
-// process, in new namespaces if cfg asks for them.
-func trampolineCommand(cfg sandboxConfig) (*exec.Cmd, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
+// configure prepares the private directories and the binary for the
+// test's user, and says what the trampoline must build.
+func configure(cmd *exec.Cmd, iso Isolation, s Spec, p *privateDirs) (sandboxConfig, error) {
+	if err := prepare(iso, p, cmd.Path); err != nil {
+		return sandboxConfig{}, fmt.Errorf("prepare the sandbox: %w", err)
 	}
+	cfg := sandboxConfig{
+		Binary:     cmd.Path,
+		Args:       cmd.Args,
+		Env:        cmd.Env,
+		Dir:        cmd.Dir,
+		Namespaces: iso >= IsolateNamespaces,
+		Root:       p.root,
+		Writable:   p.writable(),
+		Hide:       s.Hide,
+		Limits:     s.Limits,
+		CPUSeconds: uint64((s.Timeout+DefaultKillGrace).Seconds())*uint64(runtime.NumCPU()) + 10,
+		UID:        -1,
+	}
+	if !cfg.Namespaces && asUnprivileged(iso) {
+		cfg.UID, cfg.GID = sandboxUID, sandboxUID
+	}
+	return cfg, nil
+}
+
+// trampolineCommand starts this very program as the sandbox's first
+// process, in new namespaces if cfg asks for them. It is started through
+// /proc/self/exe, so that the sandbox's unprivileged user can execute it
+// wherever the grader's binary lies (go run builds it in a directory only
+// its owner may enter).
+func trampolineCommand(cfg sandboxConfig) (*exec.Cmd, error) {
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	tr := exec.Command(self)
+	tr := exec.Command("/proc/self/exe")
 	tr.Args = []string{"ipclab-sandbox"}
 	tr.Env = []string{sandboxEnv + "=" + string(raw)}
 	tr.Dir = "/"
 	tr.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if cfg.Namespaces {
 		uid, gid := os.Getuid(), os.Getgid()
+		if asUnprivileged(IsolateNamespaces) {
+			uid, gid = sandboxUID, sandboxUID
+		}
 		tr.SysProcAttr.Cloneflags = unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
 			unix.CLONE_NEWNET | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
 		tr.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: uid, Size: 1}}
 		tr.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: gid, Size: 1}}
 		tr.SysProcAttr.GidMappingsEnableSetgroups = false
+		// A child starts with its parent's user; only a change of user
+		// inside the new namespace makes it the mapped one, root there.
+		tr.SysProcAttr.Credential = &syscall.Credential{Uid: 0, Gid: 0, NoSetGroups: true}
 	}
 	return tr, nil
 }
@@ -294,21 +537,26 @@ func Probe() (Isolation, string) {
 }
 
 // tryIsolation starts the sandbox at level iso, all the way to the point
-// where it would run a test, and reports what went wrong.
+// where it would run a test, with a file in place of the test binary, and
+// reports what went wrong.
 func tryIsolation(iso Isolation) error {
-	hidden, err := os.MkdirTemp("", "ipclab-probe-")
+	p, err := newPrivateDirs()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(hidden)
-	tr, err := trampolineCommand(sandboxConfig{
-		Dir:        "/",
-		Namespaces: iso >= IsolateNamespaces,
-		Hide:       []string{hidden},
-		Limits:     DefaultLimits,
-		CPUSeconds: 10,
-		Probe:      true,
-	})
+	defer p.remove()
+	bin := filepath.Join(p.dir, "probe.test")
+	if err := os.WriteFile(bin, nil, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = p.work
+	cfg, err := configure(cmd, iso, Spec{Limits: DefaultLimits, Hide: []string{p.home}, Timeout: time.Second}, p)
+	if err != nil {
+		return err
+	}
+	cfg.Probe = true
+	tr, err := trampolineCommand(cfg)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func runIsolated(t *testing.T, iso Isolation, test string, hide ...string) *Outc
 	t.Helper()
 	bin := compile(t, ".")
 	o, err := Test(context.Background(), Spec{
-		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: test,
+		Binary: bin, Package: "example.com/fixture", Test: test,
 		Timeout: 30 * time.Second, KillGrace: time.Second,
 		Isolation: iso, Limits: DefaultLimits, Hide: hide,
 	})
@@ -59,7 +59,7 @@ func TestSandboxView(t *testing.T) {
 	t.Setenv("IPCLAB_FIXTURE_SECRET", secret) // scrubbed from the test's environment; passed as an argument below
 	bin := compile(t, ".")
 	o, err := Test(context.Background(), Spec{
-		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: "TestSandboxView",
+		Binary: bin, Package: "example.com/fixture", Test: "TestSandboxView",
 		Timeout: 30 * time.Second, Isolation: IsolateNamespaces, Limits: DefaultLimits,
 		Hide: []string{secret}, Args: []string{"-secret=" + secret},
 	})
@@ -138,7 +138,7 @@ func TestMemoryLimit(t *testing.T) {
 	lim := DefaultLimits
 	lim.Memory = 64 << 20
 	o, err := Test(context.Background(), Spec{
-		Binary: bin, Dir: t.TempDir(), Package: "example.com/fixture", Test: "TestHog",
+		Binary: bin, Package: "example.com/fixture", Test: "TestHog",
 		Timeout: 30 * time.Second, Isolation: IsolateLimits, Limits: lim,
 	})
 	if err != nil {
@@ -146,5 +146,106 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	if !o.MemoryExceeded || o.Passed("TestHog") {
 		t.Errorf("MemoryExceeded = %v, passed = %v; want a memory hog stopped", o.MemoryExceeded, o.Passed("TestHog"))
+	}
+}
+
+// TestReadOnlyWorld runs a test that tries to write everywhere, at every
+// level this machine allows, and checks what it was allowed and what it
+// left behind.
+func TestReadOnlyWorld(t *testing.T) {
+	needIsolation(t, IsolateLimits)
+	bin := compile(t, ".")
+	for _, iso := range []Isolation{IsolateLimits, IsolateNamespaces} {
+		if got, _ := Probe(); got < iso {
+			continue
+		}
+		t.Run(iso.String(), func(t *testing.T) {
+			planted := filepath.Join(t.TempDir(), "planted")
+			if err := os.Mkdir(planted, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			o, err := Test(context.Background(), Spec{
+				Binary: bin, Package: "example.com/fixture", Test: "TestWorld",
+				Timeout: 30 * time.Second, Isolation: iso, Limits: DefaultLimits,
+				Args: []string{"-planted=" + planted},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := o.Report.Test("TestWorld").Output
+			t.Logf("%s:\n%s", iso, out)
+			t.Cleanup(func() {
+				for _, p := range []string{"/etc/ipclab-world", "/usr/ipclab-world", "/ipclab-world-fifo", "/tmp/ipclab-world-ok", "/dev/shm/ipclab-world-ok"} {
+					os.Remove(p)
+				}
+			})
+			// Out of reach below namespaces, and said so in every report:
+			// the host's /tmp and /dev/shm are shared, /proc/self/mem is
+			// writable, and a grader that is not root cannot keep its own
+			// user out of its own files.
+			outOfReach := map[string]bool{}
+			if iso < IsolateNamespaces {
+				outOfReach["open /proc/self/mem for writing"] = true
+				if os.Getuid() != 0 {
+					for _, w := range []string{"write the planted directory", "open the test binary for writing"} {
+						outOfReach[w] = true
+					}
+				}
+			}
+			for _, line := range strings.Split(out, "\n") {
+				if what, ok := strings.CutPrefix(strings.TrimSpace(line), "ALLOWED: "); ok && !outOfReach[what] {
+					t.Errorf("%s: the test could %s", iso, what)
+				}
+			}
+			for _, want := range []string{"wrote .", "wrote " + "/tmp", "wrote /dev/shm", "refused: ptrace a child", "refused: write /etc"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("%s: no %q in the test's report:\n%s", iso, want, out)
+				}
+			}
+			for _, p := range []string{"/etc/ipclab-world", "/usr/ipclab-world", "/ipclab-world-fifo", filepath.Join(planted, "ipclab-world")} {
+				if _, err := os.Lstat(p); err == nil && !outOfReach["write the planted directory"] {
+					t.Errorf("%s: %s exists on the host after the test", iso, p)
+				}
+			}
+			if iso == IsolateNamespaces {
+				for _, p := range []string{"/tmp/ipclab-world-ok", "/dev/shm/ipclab-world-ok"} {
+					if _, err := os.Lstat(p); err == nil {
+						t.Errorf("%s: %s, written in the sandbox's private copy, is in the host's", iso, p)
+					}
+				}
+				if !strings.Contains(out, "root holds: bin dev etc") || strings.Contains(out, " home") || strings.Contains(out, " root ") {
+					t.Errorf("%s: the sandbox's root shows more than the system directories:\n%s", iso, out)
+				}
+			}
+			if sum, err := Sum(bin); err != nil || len(sum) == 0 {
+				t.Fatalf("Sum(%s) = %x, %v", bin, sum, err)
+			}
+		})
+	}
+}
+
+// TestChangedBinaryIsNotRun checks the grader's last look before it starts
+// a test: a binary that is not the one it built is not run.
+func TestChangedBinaryIsNotRun(t *testing.T) {
+	bin := compile(t, ".")
+	sum, err := Sum(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Binary: bin, BinarySum: sum, Package: "example.com/fixture", Test: "TestPass", Timeout: 30 * time.Second}
+	o, err := Test(context.Background(), spec)
+	if err != nil || !o.Passed("TestPass") {
+		t.Fatalf("the unchanged binary: passed = %v, err = %v", o != nil && o.Passed("TestPass"), err)
+	}
+	script := "#!/bin/sh\necho '=== RUN   TestPass'\necho '--- PASS: TestPass (0.00s)'\necho PASS\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o, err = Test(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Passed("TestPass") || o.Tampered == "" {
+		t.Errorf("a script written over the binary: passed = %v, Tampered = %q; want not run", o.Passed("TestPass"), o.Tampered)
 	}
 }
