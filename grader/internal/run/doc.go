@@ -11,18 +11,76 @@
 //     left running;
 //   - gets a scrubbed environment: no tokens, no GITHUB_* files, only what
 //     a test needs (PATH, a private HOME and TMPDIR, GORACE);
-//   - runs with -test.paniconexit0, so that os.Exit(0) in a test is a
-//     failure rather than a silent success, and with -test.timeout set to
-//     the time limit, so a hang ends with the goroutine dump that explains
-//     it.
+//   - works in directories of its own (working directory, TMPDIR, HOME),
+//     empty at the start and removed at the end;
+//   - runs with -test.paniconexit0 and with -test.timeout set to the time
+//     limit, so a hang ends with the goroutine dump that explains it;
+//   - is fenced off from the machine at the strongest [Isolation] level
+//     the machine allows ([Probe]).
 //
-// # What counts as a pass
+// # When a test counts as passed
 //
-// The binary's output is converted to events by the Go toolchain's own
-// test2json, after the process has ended. A submission can print anything,
-// including lines that look like the testing package's own, so the events
-// alone do not decide: [Outcome.Passed] also requires that the process
-// exited with status 0, which the testing package does only when every
-// test it ran passed. The static checks of package submission forbid the
-// calls that would end the process with status 0 behind its back.
+// A submission is arbitrary Go code linked into the test binary: it runs
+// inside the test process, with everything that process can reach — its
+// own memory and descriptors (stdout among them), the files it can open,
+// the processes it can start. Anything it prints can look like the testing
+// package's own lines. The protocol below decides a pass from things that
+// code cannot produce, and each step says what enforces it.
+//
+//  1. The binary is the one the grader built. The grader compiled it from
+//     the course's files with the submission's editable files on top, and
+//     records its SHA-256; [Test] refuses to start a binary whose sum has
+//     changed ([Outcome.Tampered]). Under namespaces the test sees the
+//     binary only through a read-only mount, and never sees where the
+//     grader keeps it; as root, tests run as an unprivileged user that
+//     cannot write it.
+//  2. The binary runs exactly one named test. The grader asks for
+//     -test.run=^Name$. The course's trusted test harness (a package the
+//     tests import, so Go initialises it before any of the submission's
+//     code) parses the test flags from the command line as given, before
+//     the submission could rewrite os.Args, and decides a child process's
+//     role from the environment as it was at start. The test exists: the
+//     manifest's names are checked against the test files.
+//  3. The process exits with status 0 only through the testing package.
+//     The testing package's main returns status 0 only when every test it
+//     ran passed; the graded tests never skip except on Windows (a rule
+//     the course's own checks enforce), so status 0 means the named test
+//     ran to its end and passed. The submission cannot exit by itself:
+//     the static checks, type-checked, refuse any reference to a function
+//     that ends or replaces the process or makes a raw system call
+//     (os.Exit, syscall.Exit, exec, Syscall, ...), however the package is
+//     imported or the function reached; a panic, a signal, a kill or a
+//     runtime fatal error ends the process with another status.
+//  4. Nothing changes the testing package's state but the testing
+//     package. Safe Go cannot reach another package's unexported state:
+//     the static checks refuse cgo, //go:linkname and every use of unsafe
+//     but a []byte-to-*uint32 view that the race detector's checkptr
+//     verifies at run time. The ways around the language that the
+//     operating system offers are closed from outside: /proc is mounted
+//     read-only (no writing to /proc/self/mem), and a seccomp filter
+//     refuses ptrace and process_vm_writev to the test and to everything it
+//     starts, so no helper program can rewrite the test's memory either.
+//  5. The grader reads the verdict from outside: the process's exit status
+//     from the kernel, and the events the toolchain's test2json makes of
+//     its output after it ended. [Outcome.Passed] requires a pass event
+//     for the named test, the package's final pass, and exit status 0,
+//     with no time-out, no output or memory limit hit. Lines the
+//     submission prints can add events, but cannot change the exit status
+//     the kernel reports; forged lines with an honest failure fail.
+//
+// Each step is tested: the read-only world and the refused system calls
+// by the fixture under testdata/fixture, the tampered binary here, the
+// harness and the static checks in their packages, and every attack end
+// to end by the hostile submissions under testdata/submissions.
+//
+// # What the lower levels do not guarantee
+//
+// Only [IsolateNamespaces] holds steps 1 and 4 against a determined
+// submission. Under [IsolateLimits] the test shares the host's /tmp and
+// /dev/shm (what it writes there stays), /proc/self/mem is writable, and
+// when the grader is not root the test runs as the grader's own user,
+// which could rewrite the binary between the grader's check and its
+// start; as root the grader runs tests as an unprivileged user. Under
+// [IsolateNone] only the process group, the environment and the time and
+// output limits remain. Every report says which level graded it.
 package run

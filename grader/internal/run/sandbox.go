@@ -13,13 +13,19 @@ const (
 	// IsolateNone: a process group of its own, a scrubbed environment, a
 	// time limit and an output limit. Every system gets at least this.
 	IsolateNone Isolation = iota
-	// IsolateLimits adds resource limits: CPU time, file size, open
-	// files, processes, and memory (watched from outside).
+	// IsolateLimits adds resource limits (CPU time, file size, open
+	// files, processes, and memory watched from outside), a system-call
+	// filter that refuses tracing other processes, and, when the grader is
+	// root, an unprivileged user for the test. Not tamper-proof: see the
+	// package documentation.
 	IsolateLimits
-	// IsolateNamespaces adds Linux namespaces: no network but loopback,
-	// a PID space of its own (so nothing it starts outlives it), private
-	// IPC and /dev/shm, and the course repository and the grader's home
-	// directory hidden. Capabilities are dropped before the test starts.
+	// IsolateNamespaces adds Linux namespaces: a root file system of the
+	// test's own (the host's system directories read-only, private /tmp,
+	// /dev/shm, working directory, TMPDIR and HOME, nothing else of the
+	// host), no network but loopback, a PID space of its own (so nothing
+	// it starts outlives it), private IPC, a read-only /proc, and no
+	// capabilities. The level at which a submission cannot forge its
+	// score.
 	IsolateNamespaces
 )
 
