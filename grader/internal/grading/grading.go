@@ -130,16 +130,22 @@ func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]sub
 	if err != nil {
 		return nil, err
 	}
-	if probs := submission.Check(ex, files); len(probs) > 0 {
+	// The static checks type-check offline against the course's modules,
+	// so those must be in the module cache first.
+	if err := build.Prefetch(ctx, g.Repo); err != nil {
+		return nil, err
+	}
+	probs, err := submission.Check(ctx, g.Repo, ex, files)
+	if err != nil {
+		return nil, fmt.Errorf("static checks of %s: %w", ex.ID, err)
+	}
+	if len(probs) > 0 {
 		var lines []string
 		for _, p := range probs {
 			lines = append(lines, p.String())
 		}
 		b.Failure = strings.Join(lines, "\n")
 		return b, nil
-	}
-	if err := build.Prefetch(ctx, g.Repo); err != nil {
-		return nil, err
 	}
 	b.work, err = os.MkdirTemp("", "ipclab-"+ex.ID+"-")
 	if err != nil {

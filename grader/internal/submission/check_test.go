@@ -1,7 +1,12 @@
 package submission
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
@@ -14,6 +19,50 @@ var buffer = &course.Exercise{
 	Imports:     []string{"context", "errors", "sync"},
 	ImportsHint: "a monitor needs only sync, context and errors",
 	Forbid:      []course.Forbidden{{Construct: course.ConstructChannels, Hint: "build the queue from sync.Mutex and sync.Cond"}},
+}
+
+// testRepo returns the course checkout that holds the test's working
+// directory, with the modules its exercises need in the module cache
+// (as build.Prefetch does before grading), since Check works offline.
+func testRepo(t *testing.T) *course.Repo {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := course.FindRepo(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefetch.Do(func() {
+		cmd := exec.Command("go", "mod", "download")
+		cmd.Dir = repo.Path(course.ExercisesDir)
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			prefetch.err = fmt.Errorf("go mod download in %s: %v\n%s", course.ExercisesDir, err, out)
+		}
+	})
+	if prefetch.err != nil {
+		t.Fatal(prefetch.err)
+	}
+	return repo
+}
+
+var prefetch struct {
+	sync.Once
+	err error
+}
+
+// check runs Check on src as the only editable file of ex, which must be
+// named like the buffer's, and fails the test on the grader's own errors.
+func check(t *testing.T, ex *course.Exercise, src string) []Problem {
+	t.Helper()
+	probs, err := Check(context.Background(), testRepo(t), ex, []File{{Name: ex.Editable[0], Data: []byte(src)}})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	return probs
 }
 
 func TestCheck(t *testing.T) {
@@ -41,7 +90,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			probs := Check(buffer, []File{{Name: "buffer.go", Data: []byte(tt.src)}})
+			probs := check(t, buffer, tt.src)
 			if len(probs) != len(tt.want) {
 				t.Fatalf("Check found %d problems, want %d:\n%v", len(probs), len(tt.want), probs)
 			}
@@ -61,7 +110,7 @@ func TestBuildConstraintOfTheStub(t *testing.T) {
 		"//go:build unix\n\npackage buffer\n":  "",
 		"//go:build !race\n\npackage buffer\n": `the only build constraint allowed here is the stub's own, //go:build unix; found "//go:build !race"`,
 	} {
-		probs := Check(&ex, []File{{Name: "buffer.go", Data: []byte(src)}})
+		probs := check(t, &ex, src)
 		switch {
 		case want == "" && len(probs) > 0:
 			t.Errorf("Check(%q) = %v, want no problem", src, probs)
@@ -74,7 +123,7 @@ func TestBuildConstraintOfTheStub(t *testing.T) {
 func TestGoroutinesForbidden(t *testing.T) {
 	ex := *buffer
 	ex.Forbid = []course.Forbidden{{Construct: course.ConstructGoroutines, Hint: "the caller's goroutine does the work"}}
-	probs := Check(&ex, []File{{Name: "buffer.go", Data: []byte("package buffer\n\nfunc f() { go f() }\n")}})
+	probs := check(t, &ex, "package buffer\n\nfunc f() { go f() }\n")
 	if len(probs) != 1 || !strings.Contains(probs[0].Msg, "starting goroutines is not allowed in buffer: the caller's goroutine does the work") {
 		t.Errorf("Check = %v, want one problem about the go statement", probs)
 	}

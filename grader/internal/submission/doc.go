@@ -11,9 +11,46 @@
 // [Check] then looks at each editable file without running it: it must
 // parse, belong to the exercise's package, import only what the manifest
 // allows, use no cgo, no //go:linkname or other compiler directive that
-// reaches outside the language, no build constraint, none of the
-// constructs the exercise forbids (channels in the buffer exercise), and
-// no call that ends the process behind the testing package's back
-// (syscall.Exit and raw system calls). A [Problem] names the file, line and
-// column, and says what to do in words a student can follow.
+// reaches outside the language, no build constraint but the stub's own,
+// and none of the constructs the exercise forbids (channels in the buffer
+// exercise). A [Problem] names the file, line and column, and says what
+// to do in words a student can follow.
+//
+// # Checks by meaning
+//
+// Some functions are refused wherever they are referred to: those that
+// end or replace the test process (os.Exit, syscall.Exit, syscall.Exec and
+// their golang.org/x/sys/unix twins), raw system calls (Syscall,
+// RawSyscall and relatives), ptrace and the calls that reach into another
+// process's memory or descriptors, and mapping memory at an address of the
+// caller's choosing (unix.MmapPtr). A test binary that ends itself with
+// status 0 after printing a forged PASS could otherwise earn points it did
+// not, and it can do so before the testing package has even started: from
+// init or from a package-level variable's initialiser.
+//
+// These are found by meaning, not by spelling. Check type-checks the
+// editable files together with the exercise's own non-test files (doc.go)
+// with go/types, and looks up what every identifier refers to: a call, a
+// function value (var quit = os.Exit), an aliased import (sc.Exit) and a
+// dot-imported name (Exit) all refer to the same function, while a local
+// variable that happens to be called os does not. The export data of the
+// packages the exercise may import comes from the go command (go list
+// -export), run offline in the course's exercises module and remembered for
+// the life of the process.
+//
+// The unsafe package, which only the shm exercise may import, is allowed
+// in one shape: (*T)(unsafe.Pointer(&b[i])), with b a []byte (or a byte
+// array) and T one of int32, uint32, int64, uint64 or sync/atomic's Int32,
+// Uint32, Int64 and Uint64, which hold no pointers. That is how a *uint64
+// points into a mapped segment for sync/atomic, and the race detector's
+// checkptr instrumentation, on in every graded build, checks such a pointer
+// at run time. unsafe.Sizeof, Alignof and Offsetof are allowed too; every
+// other use of unsafe (unsafe.Add, unsafe.Slice, unsafe.Pointer as a type
+// or converted to uintptr) is refused.
+//
+// Code that does not type-check is not a problem of these checks: the
+// compiler, which runs next, reports it better. Check ignores type errors
+// and reports what it finds in whatever did type-check. Only the grader's
+// own failures, such as the go command unable to list export data, are
+// errors.
 package submission

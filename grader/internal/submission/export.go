@@ -1,0 +1,157 @@
+package submission
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"go/importer"
+	"go/token"
+	"go/types"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+)
+
+// alwaysImportable are the packages whose functions the forbidden table
+// names. The type checker can always load them, so that a forbidden call
+// is named even where its package is not on the allow-list (which is a
+// problem of its own).
+var alwaysImportable = []string{"os", "syscall", "golang.org/x/sys/unix"}
+
+// exportKey identifies one set of export data: the course checkout whose
+// exercises module resolves the imports, and the imports, sorted and
+// joined.
+type exportKey struct{ root, imports string }
+
+// exportCache keeps the export data files of each set of imports for the
+// life of the process: the go command takes a fraction of a second to
+// list them with a warm build cache, and a class's worth of submissions
+// asks for the same few sets over and over.
+var exportCache struct {
+	sync.Mutex
+	m map[exportKey]*exportEntry
+}
+
+type exportEntry struct {
+	mu    sync.Mutex
+	files map[string]string // import path to export data file; nil until listed
+}
+
+// importerFor returns a types.Importer for the packages ex may import (and
+// alwaysImportable), reading export data that the go command compiles in
+// the course's exercises module, offline. An error is the grader's own
+// failure: the toolchain or the module cache is not as the course needs.
+func importerFor(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet) (types.Importer, error) {
+	files, err := exportFiles(ctx, repo, ex)
+	if err != nil {
+		return nil, err
+	}
+	return importer.ForCompiler(fset, "gc", func(path string) (io.ReadCloser, error) {
+		f, ok := files[path]
+		if !ok || f == "" {
+			// Not on the allow-list: a problem Check reports on its own.
+			return nil, fmt.Errorf("package %s is not available to this exercise", path)
+		}
+		return os.Open(f)
+	}), nil
+}
+
+func exportFiles(ctx context.Context, repo *course.Repo, ex *course.Exercise) (map[string]string, error) {
+	var imports []string
+	for _, p := range append(slices.Clone(ex.Imports), alwaysImportable...) {
+		if p != "unsafe" && p != "C" {
+			imports = append(imports, p)
+		}
+	}
+	slices.Sort(imports)
+	imports = slices.Compact(imports)
+	key := exportKey{repo.Root, strings.Join(imports, " ")}
+
+	exportCache.Lock()
+	if exportCache.m == nil {
+		exportCache.m = map[exportKey]*exportEntry{}
+	}
+	e := exportCache.m[key]
+	if e == nil {
+		e = &exportEntry{}
+		exportCache.m[key] = e
+	}
+	exportCache.Unlock()
+
+	// One listing per key at a time; a failed one (a cancelled context,
+	// say) is not remembered, so the next caller tries again.
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.files != nil {
+		return e.files, nil
+	}
+	files, err := listExports(ctx, repo.Path(course.ExercisesDir), imports)
+	if err != nil {
+		return nil, err
+	}
+	e.files = files
+	return files, nil
+}
+
+// listExports runs go list -export in the exercises module dir and
+// returns the export data file of every package imports need.
+func listExports(ctx context.Context, dir string, imports []string) (map[string]string, error) {
+	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, imports...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = offlineEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("list export data for the type checker (go list -export in %s): %w\n%s", dir, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	files := map[string]string{}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		path, file, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			return nil, fmt.Errorf("go list -export: unexpected line %q", sc.Text())
+		}
+		files[path] = file
+	}
+	for _, p := range imports {
+		if files[p] == "" {
+			return nil, fmt.Errorf("go list -export in %s: no export data for %s", dir, p)
+		}
+	}
+	return files, nil
+}
+
+// offlineEnv is the grader's environment with the go command told never
+// to reach the network, nor to look past the module it is given, and to
+// type-check for Linux, where submissions are graded. It is build's
+// offlineEnv, copied: build imports this package.
+func offlineEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "GOPROXY", "GOFLAGS", "GOWORK", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOTOOLCHAIN", "GOENV", "GOOS":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"GOPROXY=off",
+		"GOFLAGS=-mod=readonly",
+		"GOWORK=off",
+		"GOTOOLCHAIN=local",
+		"GOENV=off",
+		"GOOS=linux",
+	)
+}

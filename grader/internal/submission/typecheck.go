@@ -1,0 +1,346 @@
+package submission
+
+import (
+	"context"
+	"fmt"
+	"go/ast"
+	"go/build"
+	"go/parser"
+	"go/token"
+	"go/types"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+)
+
+// A forbiddenFuncs row names functions a submission may not refer to, by
+// package path and name, whatever the import is called: a call, a
+// function value (var quit = os.Exit) and a dot-imported name (Exit) are
+// all references to the same object.
+type forbiddenFuncs struct {
+	pkgs     []string
+	names    []string
+	prefixes []string
+	// reason completes "<name> is not allowed: "; hint says what to do
+	// instead.
+	reason, hint string
+}
+
+const (
+	xunix          = "golang.org/x/sys/unix"
+	endsTheProcess = "a submission may not end or replace the test process itself"
+)
+
+var forbiddenTable = []forbiddenFuncs{
+	{
+		pkgs:   []string{"os", "syscall", xunix},
+		names:  []string{"Exit"},
+		reason: endsTheProcess,
+		hint:   "return an error (or panic) instead: only the tests decide when the test process ends, and one that ends early after printing PASS earns nothing",
+	},
+	{
+		pkgs:     []string{"syscall", xunix},
+		names:    []string{"Fexecve"},
+		prefixes: []string{"Exec"},
+		reason:   endsTheProcess,
+		hint:     "run another program in a child process with os/exec (exec.Command) and wait for it",
+	},
+	{
+		// Not a way out of the test process, but os/exec is how the
+		// course starts children: it waits for them and closes their
+		// descriptors.
+		pkgs:   []string{"syscall"},
+		names:  []string{"ForkExec"},
+		reason: "a submission starts child processes only through os/exec",
+		hint:   "use exec.Command and Cmd.Start, which wait for the child and close its descriptors properly",
+	},
+	{
+		pkgs:     []string{"syscall", xunix},
+		prefixes: []string{"Syscall", "RawSyscall", "AllThreadsSyscall"},
+		reason:   "a submission may not make raw system calls",
+		hint:     "call the function named after the system call you need (unix.Mmap, syscall.Mkfifo, os.Pipe and the like), which passes its arguments and reports its errors correctly",
+	},
+	{
+		pkgs:     []string{"syscall", xunix},
+		names:    []string{"ProcessVMReadv", "ProcessVMWritev", "PidfdGetfd"},
+		prefixes: []string{"Ptrace"},
+		reason:   "a submission may not reach into another process's memory or descriptors",
+		hint:     "exchange data with other processes only through the pipes, files, sockets or shared segments the exercise is about",
+	},
+	{
+		pkgs:   []string{xunix},
+		names:  []string{"MmapPtr", "MunmapPtr", "MremapPtr"},
+		reason: "a submission may not map memory at an address of its own choosing",
+		hint:   "use unix.Mmap and unix.Munmap, which hand you a []byte the runtime can bounds-check",
+	},
+}
+
+// forbiddenFunc returns the row that forbids fn, if any.
+func forbiddenFunc(fn *types.Func) *forbiddenFuncs {
+	if fn.Pkg() == nil || fn.Signature().Recv() != nil {
+		return nil
+	}
+	for i := range forbiddenTable {
+		row := &forbiddenTable[i]
+		if !slices.Contains(row.pkgs, fn.Pkg().Path()) {
+			continue
+		}
+		if slices.Contains(row.names, fn.Name()) || slices.ContainsFunc(row.prefixes, func(p string) bool { return strings.HasPrefix(fn.Name(), p) }) {
+			return row
+		}
+	}
+	return nil
+}
+
+// unsafeShape is the one use of unsafe.Pointer a submission may make: the
+// race detector's checkptr instrumentation (on in every graded build)
+// checks at run time that such a pointer is aligned and lies inside one
+// allocation, and the types it may point to hold no pointers.
+const unsafeShape = "(*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64"
+
+const unsafeWhy = "it points a *uint32 or *uint64 into a mapped segment for sync/atomic, and the race detector checks that pointer when the tests run; any other use of unsafe can read or write memory that is not yours"
+
+// checkTypes type-checks files (the editable files, parsed into fset)
+// together with the exercise's trusted non-test files, and reports every
+// reference in files to a forbidden function and every use of unsafe but
+// the one allowed shape. Type errors are ignored: the compiler reports
+// them better, and whatever did type-check is still looked at. An error
+// is the grader's own failure.
+func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet, files []*ast.File) ([]Problem, error) {
+	info, _, err := typeCheck(ctx, repo, ex, fset, files)
+	if err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	at := func(pos token.Pos, format string, args ...any) {
+		p := fset.Position(pos)
+		probs = append(probs, Problem{File: p.Filename, Line: p.Line, Col: p.Column, Msg: fmt.Sprintf(format, args...)})
+	}
+	unsafeAllowed := slices.Contains(ex.Imports, "unsafe")
+	for _, file := range files {
+		sels := map[*ast.Ident]*ast.SelectorExpr{}
+		allowedPointer := map[*ast.Ident]bool{}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				sels[n.Sel] = n
+			case *ast.CallExpr:
+				if id := allowedUnsafePointer(info, n); id != nil {
+					allowedPointer[id] = true
+				}
+			}
+			return true
+		})
+		ast.Inspect(file, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			obj := info.Uses[id]
+			if obj == nil || obj.Pkg() == nil {
+				return true
+			}
+			name, aka, pos := spelled(info, id, sels[id])
+			if obj.Pkg() == types.Unsafe {
+				// Where unsafe may not be imported at all, the import's
+				// problem says all there is to say.
+				switch {
+				case !unsafeAllowed:
+				case obj.Name() == "Sizeof" || obj.Name() == "Alignof" || obj.Name() == "Offsetof":
+				case obj.Name() == "Pointer" && allowedPointer[id]:
+				case obj.Name() == "Pointer":
+					at(pos, "%s is allowed only as %s%s: %s", name, unsafeShape, aka, unsafeWhy)
+				default:
+					at(pos, "%s is not allowed: the only use of unsafe here is %s (and unsafe.Sizeof, Alignof and Offsetof)%s: %s", name, unsafeShape, aka, unsafeWhy)
+				}
+				return true
+			}
+			if fn, ok := obj.(*types.Func); ok {
+				if row := forbiddenFunc(fn); row != nil {
+					at(pos, "%s is not allowed: %s%s; %s", name, row.reason, aka, row.hint)
+				}
+			}
+			return true
+		})
+	}
+	return probs, nil
+}
+
+// typeCheck type-checks files with the exercise's trusted files and
+// returns what it learnt, and the type errors, which callers other than
+// tests ignore. An error is the grader's own failure.
+func typeCheck(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet, files []*ast.File) (*types.Info, []error, error) {
+	trusted, err := trustedFiles(repo, ex, fset)
+	if err != nil {
+		return nil, nil, err
+	}
+	imp, err := importerFor(ctx, repo, ex, fset)
+	if err != nil {
+		return nil, nil, err
+	}
+	var typeErrs []error
+	conf := types.Config{
+		Importer: imp,
+		Sizes:    types.SizesFor("gc", runtime.GOARCH),
+		// Keep going past the first error, to look at all that does
+		// type-check.
+		Error: func(err error) { typeErrs = append(typeErrs, err) },
+	}
+	info := &types.Info{
+		Types: map[ast.Expr]types.TypeAndValue{},
+		Uses:  map[*ast.Ident]types.Object{},
+	}
+	conf.Check(path.Join(course.ModulePath, ex.Dir), fset, append(slices.Clone(files), trusted...), info) // the errors are in typeErrs
+	return info, typeErrs, nil
+}
+
+// spelled returns how a reference to a package-level object reads in the
+// source ("sc.Exit"), what it means when that reads differently
+// (" (sc.Exit is syscall.Exit)"), and where the reference starts.
+func spelled(info *types.Info, id *ast.Ident, sel *ast.SelectorExpr) (name, aka string, pos token.Pos) {
+	obj := info.Uses[id]
+	name, pos = id.Name, id.Pos()
+	if sel != nil {
+		if x, ok := sel.X.(*ast.Ident); ok {
+			if _, ok := info.Uses[x].(*types.PkgName); ok {
+				name, pos = x.Name+"."+id.Name, sel.Pos()
+			}
+		}
+	}
+	meaning := obj.Pkg().Name() + "." + obj.Name()
+	if name == meaning {
+		return name, "", pos
+	}
+	if obj.Pkg().Path() != obj.Pkg().Name() {
+		meaning = obj.Pkg().Path() + "." + obj.Name()
+	}
+	return name, " (" + name + " is " + meaning + ")", pos
+}
+
+// allowedUnsafePointer reports whether call is the allowed shape
+// (*T)(unsafe.Pointer(&b[i])), and returns the identifier that names
+// unsafe.Pointer in it. Where the operands' types are unknown (the code
+// does not compile) the shape alone decides: the compiler will refuse
+// the code anyway.
+func allowedUnsafePointer(info *types.Info, call *ast.CallExpr) *ast.Ident {
+	if len(call.Args) != 1 || call.Ellipsis.IsValid() {
+		return nil
+	}
+	conv, ok := info.Types[call.Fun]
+	if !ok || !conv.IsType() {
+		return nil
+	}
+	if !unknown(conv.Type) {
+		ptr, ok := types.Unalias(conv.Type).(*types.Pointer)
+		if !ok || !unknown(ptr.Elem()) && !atomicTarget(ptr.Elem()) {
+			return nil
+		}
+	}
+	inner, ok := ast.Unparen(call.Args[0]).(*ast.CallExpr)
+	if !ok || len(inner.Args) != 1 || inner.Ellipsis.IsValid() {
+		return nil
+	}
+	var id *ast.Ident
+	switch f := ast.Unparen(inner.Fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	}
+	if id == nil || info.Uses[id] != types.Unsafe.Scope().Lookup("Pointer") {
+		return nil
+	}
+	addr, ok := ast.Unparen(inner.Args[0]).(*ast.UnaryExpr)
+	if !ok || addr.Op != token.AND {
+		return nil
+	}
+	index, ok := ast.Unparen(addr.X).(*ast.IndexExpr)
+	if !ok {
+		return nil
+	}
+	if t := info.TypeOf(index.X); t != nil && !unknown(t) && !bytesType(t) {
+		return nil
+	}
+	return id
+}
+
+func unknown(t types.Type) bool {
+	return t == types.Typ[types.Invalid]
+}
+
+// atomicTarget reports whether a *t may point into a []byte: t holds no
+// pointers and is one of the types sync/atomic works on.
+func atomicTarget(t types.Type) bool {
+	t = types.Unalias(t)
+	if b, ok := t.(*types.Basic); ok {
+		switch b.Kind() {
+		case types.Int32, types.Uint32, types.Int64, types.Uint64:
+			return true
+		}
+		return false
+	}
+	n, ok := t.(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "sync/atomic" || n.TypeArgs().Len() > 0 {
+		return false
+	}
+	switch n.Obj().Name() {
+	case "Int32", "Uint32", "Int64", "Uint64":
+		return true
+	}
+	return false
+}
+
+// bytesType reports whether t is a slice or array of bytes.
+func bytesType(t types.Type) bool {
+	var elem types.Type
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		elem = u.Elem()
+	case *types.Array:
+		elem = u.Elem()
+	default:
+		return false
+	}
+	return types.Identical(elem, types.Typ[types.Byte])
+}
+
+// trustedFiles parses the exercise's own non-test files that a student
+// may not edit (doc.go), those the go command would compile on Linux.
+func trustedFiles(repo *course.Repo, ex *course.Exercise, fset *token.FileSet) ([]*ast.File, error) {
+	dir := repo.Path(filepath.FromSlash(ex.Dir))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the course's %s: %w", ex.Dir, err)
+	}
+	bctx := build.Default
+	bctx.GOOS = "linux"
+	var files []*ast.File
+	for _, ent := range entries {
+		name := ent.Name()
+		if !ent.Type().IsRegular() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || slices.Contains(ex.Editable, name) {
+			continue
+		}
+		match, err := bctx.MatchFile(dir, name)
+		if err != nil {
+			return nil, fmt.Errorf("the course's %s: %w", path.Join(ex.Dir, name), err)
+		}
+		if !match {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("the course's %s: %w", path.Join(ex.Dir, name), err)
+		}
+		f, err := parser.ParseFile(fset, path.Join(ex.Dir, name), data, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, fmt.Errorf("the course's own file does not parse: %w", err)
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}

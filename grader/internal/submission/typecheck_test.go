@@ -1,0 +1,236 @@
+package submission
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+)
+
+func exercise(t *testing.T, id string) *course.Exercise {
+	t.Helper()
+	ex, err := testRepo(t).Exercise(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
+}
+
+// TestCheckByMeaning runs the type-checked part of Check: references to
+// forbidden functions however they are spelled, and unsafe.
+func TestCheckByMeaning(t *testing.T) {
+	const pipe, shm = "//go:build unix\n\npackage pipe\n\n", "//go:build unix\n\npackage shm\n\n"
+	const exits = "os.Exit is not allowed: a submission may not end or replace the test process itself; return an error (or panic) instead"
+	tests := []struct {
+		name string
+		ex   string // exercise id
+		src  string
+		want []string // substrings of the problems, in order; none for a clean file
+	}{
+		// Ending the process, every way a reference can be made.
+		{"os.Exit in a function", "pipe", pipe + "import \"os\"\n\nfunc f() { os.Exit(0) }\n",
+			[]string{"exercises/6-pipe/pipe.go:7:12: " + exits}},
+		{"os.Exit in init", "pipe", pipe + "import \"os\"\n\nfunc init() { os.Exit(0) }\n",
+			[]string{"7:15: " + exits}},
+		{"os.Exit in a package-level initializer", "pipe", pipe + "import \"os\"\n\nvar _ = func() int { os.Exit(0); return 0 }()\n",
+			[]string{"7:22: " + exits}},
+		{"os.Exit as a function value", "pipe", pipe + "import \"os\"\n\nvar quit = os.Exit\n\nfunc init() { quit(0) }\n",
+			[]string{"7:12: " + exits}},
+		{"os.Exit as an argument", "pipe", pipe + "import \"os\"\n\nfunc call(f func(int)) { f(0) }\n\nfunc init() { call(os.Exit) }\n",
+			[]string{"9:20: " + exits}},
+		{"os.Exit in a struct field", "pipe", pipe + "import \"os\"\n\ntype hooks struct{ done func(int) }\n\nvar h = hooks{done: os.Exit}\n",
+			[]string{"9:21: " + exits}},
+		{"os.Exit deferred", "pipe", pipe + "import \"os\"\n\nfunc f() { defer os.Exit(0) }\n",
+			[]string{"7:18: " + exits}},
+		{"syscall.Exit through an alias", "pipe", pipe + "import sc \"syscall\"\n\nfunc f() { sc.Exit(0) }\n",
+			[]string{"7:12: sc.Exit is not allowed: a submission may not end or replace the test process itself (sc.Exit is syscall.Exit); return an error"}},
+		{"syscall.Exit dot-imported", "pipe", pipe + "import . \"syscall\"\n\nfunc init() { Exit(0) }\n\nvar _ = EPIPE\n",
+			[]string{"7:15: Exit is not allowed: a submission may not end or replace the test process itself (Exit is syscall.Exit)"}},
+		{"syscall imported blank", "pipe", pipe + "import _ \"syscall\"\n", nil},
+		{"unix.Exit through an alias", "shm", shm + "import u \"golang.org/x/sys/unix\"\n\nfunc init() { u.Exit(0) }\n",
+			[]string{"7:15: u.Exit is not allowed: a submission may not end or replace the test process itself (u.Exit is golang.org/x/sys/unix.Exit)"}},
+
+		// Replacing the process, raw system calls, other processes.
+		{"syscall.Exec", "pipe", pipe + "import \"syscall\"\n\nfunc init() { syscall.Exec(\"/bin/true\", nil, nil) }\n",
+			[]string{"7:15: syscall.Exec is not allowed: a submission may not end or replace the test process itself; run another program in a child process with os/exec"}},
+		{"syscall.ForkExec", "pipe", pipe + "import \"syscall\"\n\nvar fork = syscall.ForkExec\n",
+			[]string{"7:12: syscall.ForkExec is not allowed: a submission starts child processes only through os/exec"}},
+		{"unix.RawSyscall", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc init() { unix.RawSyscall(unix.SYS_EXIT_GROUP, 0, 0, 0) }\n",
+			[]string{"7:15: unix.RawSyscall is not allowed: a submission may not make raw system calls; call the function named after the system call"}},
+		{"unix.SyscallNoError", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar call = unix.SyscallNoError\n",
+			[]string{"7:12: unix.SyscallNoError is not allowed: a submission may not make raw system calls"}},
+		{"syscall.AllThreadsSyscall", "pipe", pipe + "import \"syscall\"\n\nvar call = syscall.AllThreadsSyscall\n",
+			[]string{"7:12: syscall.AllThreadsSyscall is not allowed: a submission may not make raw system calls"}},
+		{"syscall.PtraceAttach", "pipe", pipe + "import \"syscall\"\n\nfunc f(pid int) error { return syscall.PtraceAttach(pid) }\n",
+			[]string{"7:32: syscall.PtraceAttach is not allowed: a submission may not reach into another process's memory or descriptors"}},
+		{"unix.PidfdGetfd and ProcessVMReadv", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar a, b = unix.PidfdGetfd, unix.ProcessVMReadv\n",
+			[]string{"7:12: unix.PidfdGetfd is not allowed: a submission may not reach into another process's memory", "7:29: unix.ProcessVMReadv is not allowed"}},
+		{"unix.MmapPtr", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar m = unix.MmapPtr\n",
+			[]string{"7:9: unix.MmapPtr is not allowed: a submission may not map memory at an address of its own choosing; use unix.Mmap"}},
+		{"the functions a solution needs", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc f(fd int) ([]byte, error) { return unix.Mmap(fd, 0, 4096, unix.PROT_READ, unix.MAP_SHARED) }\n", nil},
+
+		// Names that merely look alike.
+		{"a local type with an Exit method", "pipe", pipe + "type t struct{}\n\nfunc (t) Exit(int) {}\n\nfunc f() { var os t; os.Exit(0) }\n", nil},
+		{"a local func named Exit", "pipe", pipe + "func Exit(int) {}\n\nfunc init() { Exit(0) }\n", nil},
+
+		// Code that does not compile is the compiler's to report.
+		{"unknown identifier", "pipe", pipe + "func f() { x := undefinedThing; _ = x }\n", nil},
+		{"unknown identifier beside os.Exit", "pipe", pipe + "import \"os\"\n\nfunc f() { undefinedThing() }\n\nfunc g() { os.Exit(0) }\n",
+			[]string{"9:12: " + exits}},
+		{"wrong package clause beside os.Exit", "pipe", "//go:build unix\n\npackage main\n\nimport \"os\"\n\nfunc g() { os.Exit(0) }\n",
+			[]string{"3:9: package main, want package pipe", "7:12: " + exits}},
+		{"an import the exercise does not allow", "pipe", pipe + "import \"net\"\n\nvar _, _ = net.Dial(\"tcp\", \"x\")\n",
+			[]string{`5:8: import "net" is not allowed in pipe`}},
+
+		// unsafe: one shape, for sync/atomic on a segment.
+		{"unsafe allowed shape", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(unsafe.Pointer(&b[8])) }\n", nil},
+		{"unsafe allowed shape to atomic.Uint32", "shm", shm + "import (\n\t\"sync/atomic\"\n\t\"unsafe\"\n)\n\nfunc f(b []byte, off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&b[off])) }\n", nil},
+		{"unsafe allowed shape on a call's result", "shm", shm + "import \"unsafe\"\n\ntype seg struct{ b []byte }\n\nfunc (s *seg) Bytes() []byte { return s.b }\n\nfunc f(s *seg) *uint32 { return (*uint32)((unsafe.Pointer)(&s.Bytes()[4])) }\n", nil},
+		{"unsafe allowed shape on an array", "shm", shm + "import \"unsafe\"\n\nvar a [8]byte\n\nvar p = (*int64)(unsafe.Pointer(&a[0]))\n", nil},
+		{"unsafe allowed shape dot-imported", "shm", shm + "import . \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(Pointer(&b[0])) }\n", nil},
+		{"unsafe.Sizeof", "shm", shm + "import \"unsafe\"\n\nconst n = unsafe.Sizeof(uint64(0)) + unsafe.Alignof(uint64(0))\n", nil},
+		{"unsafe.Add", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(unsafe.Add(unsafe.Pointer(&b[0]), 8)) }\n",
+			[]string{"7:45: unsafe.Add is not allowed: the only use of unsafe here is (*T)(unsafe.Pointer(&b[i])), with b a []byte", "7:56: unsafe.Pointer is allowed only as (*T)(unsafe.Pointer(&b[i]))"}},
+		{"unsafe.Slice", "shm", shm + "import \"unsafe\"\n\nfunc f(p *byte) []byte { return unsafe.Slice(p, 1<<20) }\n",
+			[]string{"7:33: unsafe.Slice is not allowed"}},
+		{"unsafe.String and StringData", "shm", shm + "import \"unsafe\"\n\nfunc f(s string) string { return unsafe.String(unsafe.StringData(s), 1<<20) }\n",
+			[]string{"7:34: unsafe.String is not allowed", "7:48: unsafe.StringData is not allowed"}},
+		{"unsafe.SliceData", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *byte { return unsafe.SliceData(b) }\n",
+			[]string{"7:33: unsafe.SliceData is not allowed"}},
+		{"unsafe.Pointer to uintptr", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }\n",
+			[]string{"7:43: unsafe.Pointer is allowed only as (*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64: it points a *uint32 or *uint64 into a mapped segment"}},
+		{"unsafe.Pointer to a large array", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *[1 << 20]byte { return (*[1 << 20]byte)(unsafe.Pointer(&b[0])) }\n",
+			[]string{"7:59: unsafe.Pointer is allowed only as"}},
+		{"unsafe.Pointer to a pointer type", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) **int { return (**int)(unsafe.Pointer(&b[0])) }\n",
+			[]string{"7:41: unsafe.Pointer is allowed only as"}},
+		{"unsafe.Pointer to a defined integer type", "shm", shm + "import \"unsafe\"\n\ntype word uint64\n\nfunc f(b []byte) *word { return (*word)(unsafe.Pointer(&b[0])) }\n",
+			[]string{"9:41: unsafe.Pointer is allowed only as"}},
+		{"unsafe.Pointer from a []uint32", "shm", shm + "import \"unsafe\"\n\nfunc f(s []uint32) *uint64 { return (*uint64)(unsafe.Pointer(&s[0])) }\n",
+			[]string{"7:47: unsafe.Pointer is allowed only as"}},
+		{"unsafe.Pointer from any pointer", "shm", shm + "import \"unsafe\"\n\nfunc f(p *byte) *uint64 { return (*uint64)(unsafe.Pointer(p)) }\n",
+			[]string{"7:44: unsafe.Pointer is allowed only as"}},
+		{"unsafe.Pointer as a type", "shm", shm + "import \"unsafe\"\n\ntype ring struct{ head unsafe.Pointer }\n",
+			[]string{"7:24: unsafe.Pointer is allowed only as"}},
+		{"unsafe where it may not be imported", "rpc", "package rpc\n\nimport \"unsafe\"\n\nvar p unsafe.Pointer\n",
+			[]string{`3:8: import "unsafe" is not allowed in rpc`}},
+		{"unsafe.Pointer dot-imported as a type", "shm", shm + "import . \"unsafe\"\n\nvar p Pointer\n",
+			[]string{"7:7: Pointer is allowed only as (*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64 (Pointer is unsafe.Pointer)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := exercise(t, tt.ex)
+			probs := check(t, ex, tt.src)
+			if len(probs) != len(tt.want) {
+				t.Fatalf("Check found %d problems, want %d:\n%v", len(probs), len(tt.want), problemLines(probs))
+			}
+			for i, p := range probs {
+				if !strings.Contains(p.String(), tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, p, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func problemLines(probs []Problem) string {
+	var b strings.Builder
+	for _, p := range probs {
+		b.WriteString(p.String() + "\n")
+	}
+	return b.String()
+}
+
+// TestCourseIsClean runs Check over what the course itself ships: every
+// exercise's stub, its reference solution and every mutant, each laid
+// over the stub as grading lays them. Mutants must pass the static checks
+// unchanged, or verify could not prove that the tests catch them.
+func TestCourseIsClean(t *testing.T) {
+	repo := testRepo(t)
+	for _, ex := range repo.Exercises {
+		t.Run(ex.ID, func(t *testing.T) {
+			t.Parallel()
+			var stub []File
+			for _, name := range ex.Editable {
+				data, err := os.ReadFile(repo.Path(filepath.FromSlash(ex.Dir), name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				stub = append(stub, File{Name: name, Data: data})
+			}
+			clean := func(what string, layers ...[]File) {
+				t.Helper()
+				files := overlay(ex, stub, layers...)
+				probs, err := Check(context.Background(), repo, ex, files)
+				if err != nil {
+					t.Fatalf("Check(%s): %v", what, err)
+				}
+				if len(probs) > 0 {
+					t.Errorf("Check(%s) found problems, want none:\n%s", what, problemLines(probs))
+				}
+				// Clean must not mean unseen: what the course ships
+				// compiles, so the type checker must understand all of it.
+				if errs := typeErrors(t, repo, ex, files); len(errs) > 0 {
+					t.Errorf("type-checking %s: %v, want no error", what, errs)
+				}
+			}
+			clean("stub")
+			if !repo.HasSolutions() {
+				return
+			}
+			sol, err := ReadDir(repo.Path(course.SolutionsDir, ex.ID), ex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clean("solution", sol)
+			for _, m := range ex.Mutants() {
+				files, err := ReadDir(repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID, m.Name), ex)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clean("mutant "+m.Name, sol, files)
+			}
+		})
+	}
+}
+
+func typeErrors(t *testing.T, repo *course.Repo, ex *course.Exercise, files []File) []error {
+	t.Helper()
+	fset := token.NewFileSet()
+	var parsed []*ast.File
+	for _, f := range files {
+		file, err := parser.ParseFile(fset, f.Name, f.Data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, file)
+	}
+	_, errs, err := typeCheck(context.Background(), repo, ex, fset, parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+// overlay lays layers over base, as grading does, and returns the
+// editable files in manifest order.
+func overlay(ex *course.Exercise, base []File, layers ...[]File) []File {
+	byName := map[string][]byte{}
+	for _, layer := range append([][]File{base}, layers...) {
+		for _, f := range layer {
+			byName[f.Name] = f.Data
+		}
+	}
+	var files []File
+	for _, name := range ex.Editable {
+		if data, ok := byName[name]; ok {
+			files = append(files, File{Name: name, Data: data})
+		}
+	}
+	return files
+}
