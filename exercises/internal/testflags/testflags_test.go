@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -23,6 +24,9 @@ func TestRewrittenArgsDoNotSelectTests(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "rewrite.test")
+			if runtime.GOOS == "windows" {
+				bin += ".exe"
+			}
 			build := exec.Command("go", "test", "-c", "-o", bin, "-tags="+c.tags, "./testdata/rewrite")
 			if out, err := build.CombinedOutput(); err != nil {
 				t.Fatalf("go test -c ./testdata/rewrite (tags %q): %v\n%s", c.tags, err, out)
