@@ -144,7 +144,7 @@ func listenUnix(t *testing.T) net.Listener {
 		if runtime.GOOS == "windows" {
 			t.Skipf("net.Listen(\"unix\", %q) = %v: this Windows has no Unix sockets (Windows 10 1803 or newer has them)", path, err)
 		}
-		t.Fatalf("net.Listen(\"unix\", %q) = %v", path, err)
+		t.Fatalf("net.Listen(\"unix\", %q) = %v, want a listener: %s has Unix sockets, so this test fails rather than skips (is something leaking file descriptors?)", path, err, runtime.GOOS)
 	}
 	t.Cleanup(func() { l.Close() })
 	return l

@@ -16,7 +16,9 @@
 //
 // [Command] then builds an *exec.Cmd that re-runs the test binary in that
 // role. When the environment variable [RoleEnv] is set, [Main] runs the
-// role's function instead of the tests and exits with its result.
+// role's function instead of the tests and exits with its result. It
+// reads the variable when the package is initialised, before any code of
+// the package under test can change it.
 //
 // The package also counts what a test must not leak: open file
 // descriptors ([OpenFDs]) and child processes ([Children]).
@@ -45,6 +47,18 @@ var (
 	roles = map[string]func(args []string) int{}
 )
 
+// The role this process was started in, and its command line, as they
+// were when this package was initialised. In an exercise's test binary
+// that is before any code of the package under test runs, since that
+// package's tests import this one; by the time TestMain calls [Main],
+// the submission's init functions have run and could have set [RoleEnv]
+// themselves, to run a role that exits 0 instead of the tests. So Main
+// decides from this snapshot, never from the environment as it is then.
+var (
+	startRole, startedInRole = os.LookupEnv(RoleEnv)
+	startArgs                = append([]string(nil), os.Args...)
+)
+
 // Register makes fn available as a child role. Call it from an init
 // function or a package-level variable, before [Main] runs. fn gets the
 // arguments given to [Command] and returns the exit status.
@@ -57,12 +71,12 @@ func Register(role string, fn func(args []string) int) {
 	roles[role] = fn
 }
 
-// runRole runs the role named in the environment, if any, and exits.
+// runRole runs the role the process was started in, if any, and exits.
 func runRole() {
-	role, ok := os.LookupEnv(RoleEnv)
-	if !ok {
+	if !startedInRole {
 		return
 	}
+	role := startRole
 	mu.Lock()
 	fn := roles[role]
 	names := make([]string, 0, len(roles))
@@ -77,9 +91,9 @@ func runRole() {
 	}
 	// The arguments follow "--" on the command line Command built.
 	var args []string
-	for i, a := range os.Args {
+	for i, a := range startArgs {
 		if a == "--" {
-			args = os.Args[i+1:]
+			args = startArgs[i+1:]
 			break
 		}
 	}

@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -87,5 +88,58 @@ func TestBuildLayers(t *testing.T) {
 	}
 	if !b.Race || b.Package != "github.com/ipclab/ipclab/exercises/1-counter" {
 		t.Errorf("Binary = %+v", b)
+	}
+}
+
+// The guard file is written after every layer: a layer that carries a file
+// of its name does not replace it, and no course file has its name.
+func TestGuardFileIsLaidLast(t *testing.T) {
+	repo := openCourse(t)
+	for _, ex := range repo.Exercises {
+		for _, dir := range []string{repo.Path(filepath.FromSlash(ex.Dir)), repo.Path(filepath.FromSlash(course.HiddenDir), ex.ID)} {
+			if _, err := os.Stat(filepath.Join(dir, GuardFile)); err == nil {
+				t.Errorf("%s has a file named %s, which the grader overwrites with its guard", dir, GuardFile)
+			}
+		}
+	}
+	ex, err := repo.Exercise("counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := []submission.File{{Name: GuardFile, Data: []byte("package counter\n")}}
+	mod := t.TempDir()
+	pkgDir := filepath.Join(mod, filepath.FromSlash(ex.PackageDir()))
+	if err := assemble(Request{Repo: repo, Exercise: ex, Layers: [][]submission.File{forged}, Hidden: true}, mod, pkgDir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(pkgDir, GuardFile))
+	if err != nil {
+		t.Fatalf("the assembled module has no %s: %v", GuardFile, err)
+	}
+	want := "package counter\n\n// The test flags are parsed before the code under test can change os.Args.\nimport _ \"github.com/ipclab/ipclab/exercises/internal/testflags\"\n"
+	if !strings.HasSuffix(string(got), want) {
+		t.Errorf("%s after a layer that carries a file of that name:\n%s\nwant it to end with:\n%s", GuardFile, got, want)
+	}
+}
+
+// A submission whose init rewrites os.Args to run no test still has the
+// test the grader selects run: its stub fails it, so the binary exits
+// non-zero instead of passing with nothing run.
+func TestRewrittenArgsStillRunTheSelectedTest(t *testing.T) {
+	repo := openCourse(t)
+	ex, err := repo.Exercise("buffer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewrite := []submission.File{{Name: "rewrite.go", Data: []byte("package buffer\n\nimport \"os\"\n\nfunc init() { os.Args = []string{os.Args[0], \"-test.run=^$\"} }\n")}}
+	b, err := Build(context.Background(), Request{Repo: repo, Exercise: ex, Layers: [][]submission.File{rewrite}}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(b.Path, "-test.run=^TestBoundedFIFO$", "-test.v=test2json", "-test.timeout=30s")
+	cmd.Dir = b.Dir
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "=== RUN   TestBoundedFIFO") {
+		t.Errorf("the stub of buffer with an init that sets os.Args to -test.run=^$, run with -test.run=^TestBoundedFIFO$: %v, want TestBoundedFIFO to run and fail:\n%s", err, out)
 	}
 }
