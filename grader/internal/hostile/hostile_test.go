@@ -1,0 +1,137 @@
+package hostile
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/run"
+	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
+)
+
+// planted is a directory only root may write, outside every sandbox; the
+// write-outside submission tries to write into it.
+const planted = "/var/tmp/ipclab-planted"
+
+// An attack is one corpus entry: the exercises it is graded on, whether
+// the static checks refuse it (otherwise its code must have run, or the
+// test proves nothing), and the host paths it tries to leave behind.
+type attack struct {
+	name      string
+	exercises []string
+	refused   bool
+	leaves    []string
+}
+
+var corpus = []attack{
+	{name: "binary-swap", exercises: []string{"pipe"}},
+	{name: "swap-others", exercises: []string{"pipe", "counter", "buffer", "mailbox", "direct"}},
+	{name: "rewrite-args", exercises: []string{"pipe"}},
+	{name: "child-role", exercises: []string{"pipe"}},
+	{name: "child-stdout", exercises: []string{"pipe"}},
+	{name: "forged-exit-init", exercises: []string{"pipe"}, refused: true},
+	{name: "exit-var-initializer", exercises: []string{"pipe"}, refused: true},
+	{name: "exit-func-value", exercises: []string{"pipe"}, refused: true},
+	{name: "exit-dot-import", exercises: []string{"pipe"}, refused: true},
+	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
+		"/etc/ipclab-hostile",
+		"/usr/local/go/ipclab-hostile",
+		"/usr/local/go/src/os/ipclab_hostile.go",
+		planted + "/ipclab-hostile",
+		"/tmp/ipclab-hostile",
+		"/tmp/ipclab-hostile-fifo",
+		"/dev/shm/ipclab-hostile",
+	}},
+}
+
+// sharedAtLimits are the places the limits level does not make private
+// (the README's security section says so): what a test leaves there stays.
+var sharedAtLimits = []string{"/tmp/", "/dev/shm/"}
+
+func TestHostileCorpus(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("grading with a sandbox needs Linux")
+	}
+	repo := verifytest.Repo(t)
+	levels := []run.Isolation{run.IsolateNamespaces}
+	if os.Getuid() == 0 && !testing.Short() {
+		levels = append(levels, run.IsolateLimits)
+	}
+	if os.Getuid() == 0 {
+		if err := os.MkdirAll(planted, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(planted) })
+	}
+	for _, iso := range levels {
+		t.Run(iso.String(), func(t *testing.T) {
+			if best, why := run.Probe(); best < iso {
+				t.Skipf("this machine allows isolation %s at best: %s", best, why)
+			}
+			g := grading.New(repo, grading.Options{Hidden: true, Isolation: iso})
+			for _, a := range corpus {
+				t.Run(a.name, func(t *testing.T) {
+					t.Parallel()
+					gradeAttack(t, repo, g, iso, a)
+				})
+			}
+		})
+	}
+}
+
+func gradeAttack(t *testing.T, repo *course.Repo, g *grading.Grader, iso run.Isolation, a attack) {
+	exs, err := repo.Select(a.exercises)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, p := range a.leaves {
+			os.Remove(p)
+		}
+	})
+	res, err := g.Submission(context.Background(), repo.Path("testdata", "submissions", a.name), exs)
+	if err != nil {
+		t.Fatalf("grading %s: %v", a.name, err)
+	}
+	for _, ex := range res.Exercises {
+		if refused := strings.Contains(ex.Message, "is not allowed"); ex.ID == a.exercises[0] && refused != a.refused {
+			t.Errorf("%s at isolation %s: refused by the static checks = %v, want %v: %s", a.name, iso, refused, a.refused, ex.Message)
+		}
+		// The unchanged stub of every exercise earns zero: verify proves it.
+		if ex.Score != 0 {
+			var passed []string
+			for _, tr := range ex.Tests {
+				if tr.Score > 0 {
+					passed = append(passed, tr.Name)
+				}
+			}
+			t.Errorf("%s at isolation %s: %s scored %v/%v, the stub's score is 0; passed: %s",
+				a.name, iso, ex.ID, ex.Score, ex.MaxScore, strings.Join(passed, ", "))
+		}
+	}
+	for _, p := range a.leaves {
+		if _, err := os.Lstat(p); err != nil {
+			continue
+		}
+		if iso < run.IsolateNamespaces && sharedIn(p) {
+			continue
+		}
+		if strings.HasPrefix(p, planted) && os.Getuid() != 0 {
+			continue // only root can plant a directory only root may write
+		}
+		t.Errorf("%s at isolation %s: %s exists after grading", a.name, iso, p)
+	}
+}
+
+func sharedIn(p string) bool {
+	for _, dir := range sharedAtLimits {
+		if strings.HasPrefix(p, dir) {
+			return true
+		}
+	}
+	return false
+}
