@@ -204,7 +204,7 @@ type privateDirs struct {
 }
 
 func newPrivateDirs() (*privateDirs, error) {
-	dir, err := os.MkdirTemp("", "ipclab-run-")
+	dir, err := os.MkdirTemp(privateBase(), "ipclab-run-")
 	if err != nil {
 		return nil, err
 	}

@@ -413,6 +413,25 @@ const sandboxUID = 65534
 // the grader's own user.
 func asUnprivileged(iso Isolation) bool { return iso >= IsolateLimits && os.Getuid() == 0 }
 
+// privateBase is where the tests' private directories go: the temporary
+// directory, unless a test run as sandboxUID could not get through it
+// (a TMPDIR inside root's own directories, say): then /tmp.
+func privateBase() string {
+	base := os.TempDir()
+	if os.Getuid() != 0 {
+		return base
+	}
+	for dir := base; ; dir = filepath.Dir(dir) {
+		st, err := os.Stat(dir)
+		if err != nil || st.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if dir == filepath.Dir(dir) {
+			return base
+		}
+	}
+}
+
 // prepare gives the test's user what it needs of the private directories
 // and the binary placed in them, when that user is not the grader's: a way
 // through the private directory (not a listing), its own writable

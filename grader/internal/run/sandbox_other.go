@@ -2,7 +2,10 @@
 
 package run
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 // sandboxCommand returns cmd: resource limits and namespaces are
 // implemented for Linux only, where grading happens.
@@ -20,3 +23,6 @@ func watchMemory(pgid int, limit int64, stop <-chan struct{}, exceeded chan<- st
 // sandboxFailure is the trampoline's exit status on Linux; elsewhere no
 // trampoline runs.
 const sandboxFailure = -2
+
+// privateBase is where the tests' private directories go.
+func privateBase() string { return os.TempDir() }
