@@ -348,7 +348,11 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 	if g.Opts.Budget > 0 {
 		deadline = time.Now().Add(g.Opts.Budget)
 	}
-	res := &score.Result{Schema: score.Schema, Exercises: make([]*score.Exercise, len(exs))}
+	res := &score.Result{
+		Schema:    score.Schema,
+		Isolation: score.IsolationOf(g.Opts.Isolation),
+		Exercises: make([]*score.Exercise, len(exs)),
+	}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

@@ -169,6 +169,10 @@ func TestBudgetSpentBeforeTurn(t *testing.T) {
 	if len(res.Exercises) != 2 || res.MaxScore != exs[0].MaxScore(true)+exs[1].MaxScore(true) || res.Score != 0 {
 		t.Fatalf("result = %g/%g over %d exercises, want 0/%g over 2", res.Score, res.MaxScore, len(res.Exercises), exs[0].MaxScore(true)+exs[1].MaxScore(true))
 	}
+	// Every result names the isolation its tests had.
+	if want := score.IsolationOf(g.Opts.Isolation); res.Isolation != want || want.Level != g.Opts.Isolation.String() {
+		t.Errorf("result isolation = %+v, want %+v", res.Isolation, want)
+	}
 	counter := res.Exercises[0]
 	if counter.Status != score.Error || !strings.Contains(counter.Message, "time budget of 1ns ran out before this exercise's turn") {
 		t.Errorf("counter = %s %q, want error: the budget ran out", counter.Status, counter.Message)

@@ -46,11 +46,52 @@ const (
 
 // A Result is a whole grading run.
 type Result struct {
-	Schema     string      `json:"schema"`
-	Submission string      `json:"submission,omitempty"`
-	Score      float64     `json:"score"`
-	MaxScore   float64     `json:"max_score"`
-	Exercises  []*Exercise `json:"exercises"`
+	Schema     string  `json:"schema"`
+	Submission string  `json:"submission,omitempty"`
+	Score      float64 `json:"score"`
+	MaxScore   float64 `json:"max_score"`
+	// Isolation is how the tests were fenced off, and so whether the
+	// score can be trusted when the submission is hostile.
+	Isolation Isolation   `json:"isolation"`
+	Exercises []*Exercise `json:"exercises"`
+}
+
+// Isolation says how far the tests of a result were fenced off from the
+// machine (see run.Isolation), in words every report prints.
+type Isolation struct {
+	// Level is "namespaces", "limits" or "none".
+	Level string `json:"level"`
+	// TamperProof is true only for namespaces: nothing the code under
+	// test does can reach the grader's files or processes. Under the
+	// lower levels it can, so a hostile submission could forge its
+	// score.
+	TamperProof bool `json:"tamper_proof"`
+	// Note says, below namespaces, what that means and where to read how
+	// to grade with namespaces; "" at namespaces.
+	Note string `json:"note"`
+}
+
+// SecuritySection is the README section that explains the isolation
+// levels and how to get namespaces.
+const SecuritySection = `"How grading works, and why it is safe" in the README`
+
+// IsolationOf describes the isolation level tests ran with.
+func IsolationOf(level run.Isolation) Isolation {
+	i := Isolation{Level: "unknown"}
+	if level >= 0 {
+		// (A negative level is "the best available", not yet probed:
+		// no level at all.)
+		i.Level = level.String()
+	}
+	i.TamperProof = level == run.IsolateNamespaces
+	switch {
+	case i.TamperProof:
+	case level == run.IsolateLimits:
+		i.Note = "tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score; see " + SecuritySection + " for how to grade with namespaces"
+	default:
+		i.Note = "tests ran without Linux namespaces or resource limits, so a hostile submission could have forged its score; see " + SecuritySection + " for how to grade with namespaces"
+	}
+	return i
 }
 
 // An Exercise is one exercise's result.
