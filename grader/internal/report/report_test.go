@@ -112,7 +112,7 @@ func TestIsolationLine(t *testing.T) {
 		{run.IsolateNamespaces, "isolation: namespaces (tamper-proof)\n"},
 		{run.IsolateLimits, "isolation: limits — NOT tamper-proof: tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score; see " + score.SecuritySection + " for how to grade with namespaces\n"},
 		{run.IsolateNone, "isolation: none — NOT tamper-proof: tests ran without Linux namespaces or resource limits, so"},
-		{-1, "isolation: unknown — NOT tamper-proof: tests ran without"},
+		{-1, "isolation: unknown — NOT tamper-proof: the grader did not record how tests were isolated"},
 	}
 	for _, tt := range tests {
 		r := &score.Result{Schema: score.Schema, Isolation: score.IsolationOf(tt.level)}

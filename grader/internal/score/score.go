@@ -75,23 +75,20 @@ type Isolation struct {
 // levels and how to get namespaces.
 const SecuritySection = `"How grading works, and why it is safe" in the README`
 
-// IsolationOf describes the isolation level tests ran with.
+// IsolationOf describes the isolation level tests ran with. A level that
+// is not one of the three (a negative one means "the best available", not
+// yet probed) is "unknown", and not tamper-proof.
 func IsolationOf(level run.Isolation) Isolation {
-	i := Isolation{Level: "unknown"}
-	if level >= 0 {
-		// (A negative level is "the best available", not yet probed:
-		// no level at all.)
-		i.Level = level.String()
+	const howTo = "; see " + SecuritySection + " for how to grade with namespaces"
+	switch level {
+	case run.IsolateNamespaces:
+		return Isolation{Level: level.String(), TamperProof: true}
+	case run.IsolateLimits:
+		return Isolation{Level: level.String(), Note: "tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score" + howTo}
+	case run.IsolateNone:
+		return Isolation{Level: level.String(), Note: "tests ran without Linux namespaces or resource limits, so a hostile submission could have forged its score" + howTo}
 	}
-	i.TamperProof = level == run.IsolateNamespaces
-	switch {
-	case i.TamperProof:
-	case level == run.IsolateLimits:
-		i.Note = "tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score; see " + SecuritySection + " for how to grade with namespaces"
-	default:
-		i.Note = "tests ran without Linux namespaces or resource limits, so a hostile submission could have forged its score; see " + SecuritySection + " for how to grade with namespaces"
-	}
-	return i
+	return Isolation{Level: "unknown", Note: "the grader did not record how tests were isolated, so a hostile submission could have forged its score" + howTo}
 }
 
 // An Exercise is one exercise's result.
