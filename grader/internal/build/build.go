@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -104,7 +105,19 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 		if !errors.As(err, &exitErr) {
 			return nil, fmt.Errorf("go test -c: %w", err)
 		}
+		// A build stopped by a signal (the kernel's out-of-memory killer,
+		// most likely) is the machine's failure, not a compile error: it
+		// must not cost the student points, nor pass for a verdict.
+		if exitErr.ExitCode() == -1 {
+			return nil, fmt.Errorf("go test -c for %s was stopped by a signal (%v), which no compile error causes: is the machine out of memory?%s", req.Exercise.ID, exitErr, indented(out.String()))
+		}
+		if m := toolKilled.FindStringSubmatch(out.String()); m != nil {
+			return nil, fmt.Errorf("go test -c for %s failed because the %s it ran was stopped by a signal (%s), which no compile error causes: is the machine out of memory?", req.Exercise.ID, path.Base(filepath.ToSlash(m[1])), m[2])
+		}
 		msg := tidyCompilerOutput(out.String(), mod)
+		if strings.TrimSpace(msg) == "" {
+			return nil, fmt.Errorf("go test -c for %s failed (%v) and printed nothing, which a compile error never does", req.Exercise.ID, exitErr)
+		}
 		if isToolchainFailure(msg) {
 			return nil, fmt.Errorf("go test -c for %s failed for a reason that is not the code's:\n%s", req.Exercise.ID, msg)
 		}
@@ -214,6 +227,21 @@ func offlineEnv() []string {
 		"GOTOOLCHAIN=local",
 		"GOENV=off",
 	)
+}
+
+// toolKilled matches the go command's report of a tool it ran (the
+// compiler, the linker) ending on a signal: "example.com/pkg:
+// /usr/lib/go/pkg/tool/linux_amd64/compile: signal: killed". A compiler
+// diagnostic cannot match: it starts with "file.go:line:".
+var toolKilled = regexp.MustCompile(`(?m)^[^\s:]+: (\S+): signal: ([\w ]+)$`)
+
+// indented is out on lines of its own, indented, or "" when out is empty.
+func indented(out string) string {
+	out = strings.TrimSpace(out)
+	if out == "" {
+		return ""
+	}
+	return "\n    " + strings.ReplaceAll(out, "\n", "\n    ")
 }
 
 // isToolchainFailure recognises build failures that no submission can

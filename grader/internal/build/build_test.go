@@ -2,9 +2,11 @@ package build
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -141,5 +143,47 @@ func TestRewrittenArgsStillRunTheSelectedTest(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "=== RUN   TestBoundedFIFO") {
 		t.Errorf("the stub of buffer with an init that sets os.Args to -test.run=^$, run with -test.run=^TestBoundedFIFO$: %v, want TestBoundedFIFO to run and fail:\n%s", err, out)
+	}
+}
+
+// A build that a signal stopped, or that failed without a word, is the
+// machine's failure: an error that is not a *CompileError (the grader
+// exits 3), and one that names the signal, never "does not compile:"
+// followed by nothing.
+func TestBuildStoppedBySignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in go command is a shell script")
+	}
+	repo := openCourse(t)
+	ex, err := repo.Exercise("counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, script, want string
+	}{
+		{"go command killed", "kill -KILL $$", "go test -c for counter was stopped by a signal (signal: killed), which no compile error causes"},
+		{"compiler killed", `echo "# github.com/ipclab/ipclab/exercises/1-counter [github.com/ipclab/ipclab/exercises/1-counter.test]"; echo "github.com/ipclab/ipclab/exercises/1-counter: /usr/lib/go/pkg/tool/linux_amd64/compile: signal: killed" >&2; exit 1`,
+			"go test -c for counter failed because the compile it ran was stopped by a signal (killed)"},
+		{"silent failure", "exit 1", "go test -c for counter failed (exit status 1) and printed nothing"},
+	}
+	path := os.Getenv("PATH")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A stand-in for the go command, found first on PATH.
+			bin := t.TempDir()
+			if err := os.WriteFile(filepath.Join(bin, "go"), []byte("#!/bin/sh\n"+tt.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", bin+string(os.PathListSeparator)+path)
+			_, err := Build(context.Background(), Request{Repo: repo, Exercise: ex, Race: true}, t.TempDir())
+			var cerr *CompileError
+			if err == nil || errors.As(err, &cerr) {
+				t.Fatalf("Build = %v, want an error that is not a compile error", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Build error %q, want it to contain %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,17 @@
 // processes share Options.Jobs slots) so that a class's worth of
 // submissions does not overload the machine, which would make time limits
 // and verdicts depend on the load.
+//
+// # What a hostile or deadlocked submission costs
+//
+// Every test has its own time limit, so a hang costs the tests that hang.
+// Two rules bound the rest. A submission has a time budget
+// (Options.Budget) for all its exercises together: a test that starts
+// late runs under what is left of it, and the tests whose turn comes after
+// it ran out are not run. And when a test process is killed at its time
+// limit without having started any test (the test binary hangs in an init
+// function or a package-level variable), every other test of the exercise
+// would hang the same way, so those not yet started are not run.
 package grading
 
 import (
@@ -17,6 +28,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ipclab/ipclab/grader/internal/build"
 	"github.com/ipclab/ipclab/grader/internal/course"
@@ -45,6 +57,14 @@ type Options struct {
 	// Hide lists directories tests must not see, beyond the course
 	// repository and the grader's home, which are always hidden.
 	Hide []string
+	// Budget bounds the wall time of grading one submission, all its
+	// exercises together, from the moment Submission is called; zero
+	// means no bound. A test that starts with less of the budget left
+	// than its own time limit gets what is left; a test whose turn comes
+	// after the budget ran out is not run, and earns nothing. A running
+	// test may overrun the budget by run.DefaultKillGrace, the time its
+	// process is given to report its own time-out.
+	Budget time.Duration
 }
 
 // A Grader grades exercises of one course checkout.
@@ -198,56 +218,105 @@ func (g *Grader) effective(ex *course.Exercise, layers [][]submission.File) ([]s
 }
 
 // Run runs every test of a build, each in a process of its own, and
-// returns the outcomes by test name.
-func (g *Grader) Run(ctx context.Context, b *Built) (map[string]*run.Outcome, error) {
-	outcomes := map[string]*run.Outcome{}
+// returns the attempts by test name. The tests of a build whose test
+// binary hangs before its first test are not all run (see the package
+// documentation).
+func (g *Grader) Run(ctx context.Context, b *Built) (map[string]score.Attempt, error) {
+	return g.run(ctx, b, time.Time{})
+}
+
+// run is Run with the submission's time budget ending at deadline (no
+// budget when zero).
+func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[string]score.Attempt, error) {
+	attempts := map[string]score.Attempt{}
 	if b.Failure != "" {
-		return outcomes, nil
+		return attempts, nil
 	}
+	limits := run.DefaultLimits
 	var (
 		mu       sync.Mutex
 		wg       sync.WaitGroup
 		firstErr error
+		// hungIn names the first test whose process showed that the
+		// binary hangs before its first test.
+		hungIn string
 	)
 	for _, t := range b.Tests {
 		if err := g.acquire(ctx); err != nil {
+			wg.Wait()
 			return nil, err
 		}
+		// The slot was free: every test that ended before it was freed
+		// has been recorded, so a hang it saw is known here.
+		a := score.Attempt{Limit: b.Exercise.TimeoutOf(t), Budget: g.Opts.Budget, Memory: limits.Memory}
+		mu.Lock()
+		a.HungIn = hungIn
+		mu.Unlock()
+		switch left := time.Until(deadline); {
+		case a.HungIn != "":
+			a.NotStarted = score.HungBeforeFirstTest
+		case deadline.IsZero():
+		case left <= 0:
+			a.NotStarted = score.BudgetSpent
+		case left < a.Limit:
+			a.Capped = left
+		}
+		if a.NotStarted != score.Started {
+			g.release()
+			mu.Lock()
+			attempts[t.Name] = a
+			mu.Unlock()
+			continue
+		}
 		wg.Add(1)
-		go func(t course.Test) {
+		go func(t course.Test, a score.Attempt) {
 			defer wg.Done()
 			defer g.release()
+			timeout := a.Limit
+			if a.Capped > 0 {
+				timeout = a.Capped
+			}
 			o, err := run.Test(ctx, run.Spec{
 				Binary:    b.bin.Path,
 				Package:   b.bin.Package,
 				Test:      t.Name,
-				Timeout:   b.Exercise.TimeoutOf(t),
+				Timeout:   timeout,
 				Isolation: g.Opts.Isolation,
-				Limits:    run.DefaultLimits,
+				Limits:    limits,
 				Hide:      g.Opts.Hide,
 			})
+			a.Outcome = o
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
 				firstErr = fmt.Errorf("%s %s: %w", b.Exercise.ID, t.Name, err)
 			}
-			outcomes[t.Name] = o
-		}(t)
+			if err == nil && hungIn == "" && a.HangsBeforeFirstTest() {
+				hungIn = t.Name
+			}
+			attempts[t.Name] = a
+		}(t, a)
 	}
 	wg.Wait()
-	return outcomes, firstErr
+	return attempts, firstErr
 }
 
 // Score runs a build's tests and scores them.
 func (g *Grader) Score(ctx context.Context, b *Built) (*score.Exercise, error) {
+	return g.score(ctx, b, time.Time{})
+}
+
+// score is Score with the submission's time budget ending at deadline (no
+// budget when zero).
+func (g *Grader) score(ctx context.Context, b *Built, deadline time.Time) (*score.Exercise, error) {
 	if b.Failure != "" {
 		return score.Unrunnable(b.Exercise, b.Tests, withNotes(b.Failure, b.Notes)), nil
 	}
-	outcomes, err := g.Run(ctx, b)
+	attempts, err := g.run(ctx, b, deadline)
 	if err != nil {
 		return nil, err
 	}
-	res := score.Scored(b.Exercise, b.Tests, outcomes, "")
+	res := score.Scored(b.Exercise, b.Tests, attempts, "")
 	for _, t := range res.Tests {
 		if t.Status != score.Pass && strings.HasPrefix(t.Message, "failed; to see why") {
 			t.Message = "failed; to see why, run: " + Rerun(b.Exercise, t.Name, t.Hidden)
@@ -276,9 +345,19 @@ func withNotes(msg string, notes []string) string {
 	return strings.Join(parts, "\n")
 }
 
-// Submission grades the exercises exs of the submission rooted at root.
+// Submission grades the exercises exs of the submission rooted at root,
+// within Options.Budget. Running out of budget is part of the result,
+// never an error.
 func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exercise) (*score.Result, error) {
-	res := &score.Result{Schema: score.Schema, Exercises: make([]*score.Exercise, len(exs))}
+	var deadline time.Time
+	if g.Opts.Budget > 0 {
+		deadline = time.Now().Add(g.Opts.Budget)
+	}
+	res := &score.Result{
+		Schema:    score.Schema,
+		Isolation: score.IsolationOf(g.Opts.Isolation),
+		Exercises: make([]*score.Exercise, len(exs)),
+	}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -288,7 +367,7 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := g.submissionExercise(ctx, root, ex)
+			r, err := g.submissionExercise(ctx, root, ex, deadline)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -306,7 +385,7 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 	return res, nil
 }
 
-func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course.Exercise) (*score.Exercise, error) {
+func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course.Exercise, deadline time.Time) (*score.Exercise, error) {
 	if ex.UnixOnly && runtime.GOOS == "windows" {
 		return score.Unrunnable(ex, g.Tests(ex), ex.ID+" needs a Unix kernel: run it in WSL or in the repository's dev container"), nil
 	}
@@ -325,11 +404,29 @@ func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course
 		}
 		return score.Unrunnable(ex, g.Tests(ex), withNotes(strings.Join(lines, "\n"), notes)), nil
 	}
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		// Building would only cost more time: no test can run.
+		return g.outOfBudget(ex), nil
+	}
 	b, err := g.Build(ctx, ex, col.Files)
 	if err != nil {
 		return nil, err
 	}
 	defer b.Close()
 	b.Notes = append(notes, b.Notes...)
-	return g.Score(ctx, b)
+	return g.score(ctx, b, deadline)
+}
+
+// outOfBudget is the result of an exercise whose turn came after the
+// submission's time budget ran out.
+func (g *Grader) outOfBudget(ex *course.Exercise) *score.Exercise {
+	tests := g.Tests(ex)
+	attempts := map[string]score.Attempt{}
+	for _, t := range tests {
+		attempts[t.Name] = score.Attempt{NotStarted: score.BudgetSpent, Budget: g.Opts.Budget}
+	}
+	res := score.Scored(ex, tests, attempts, "")
+	res.Status = score.Error
+	res.Message = fmt.Sprintf("not tested: the submission's time budget of %v ran out before this exercise's turn", g.Opts.Budget)
+	return res
 }

@@ -44,7 +44,8 @@ func JSON(w io.Writer, r *score.Result) error {
 }
 
 // Table prints r for people: one line per test, failure messages
-// indented below, a total at the end.
+// indented below, a total at the end, and the isolation level the tests
+// ran with.
 func Table(w io.Writer, r *score.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, e := range r.Exercises {
@@ -70,7 +71,25 @@ func Table(w io.Writer, r *score.Result) error {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "total %s\n", points(r.Score, r.MaxScore))
+	fmt.Fprintln(w, isolationLine(r.Isolation))
 	return nil
+}
+
+// isolationLine names the isolation level, and says plainly when the score
+// could have been forged.
+func isolationLine(i score.Isolation) string {
+	level := i.Level
+	if level == "" {
+		level = "unknown"
+	}
+	if i.TamperProof {
+		return "isolation: " + level + " (tamper-proof)"
+	}
+	line := "isolation: " + level + " — NOT tamper-proof"
+	if i.Note != "" {
+		line += ": " + i.Note
+	}
+	return line
 }
 
 func mark(s score.Status) string {

@@ -6,18 +6,22 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/ipclab/ipclab/grader/internal/run"
 	"github.com/ipclab/ipclab/grader/internal/score"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// sample is a result with every status and an exercise-level error.
+// sample is a result with every status and an exercise-level error,
+// graded without namespaces, so that the warning shows.
 func sample() *score.Result {
 	r := &score.Result{
 		Schema:     score.Schema,
 		Submission: "submissions/alice",
+		Isolation:  score.IsolationOf(run.IsolateLimits),
 		Exercises: []*score.Exercise{
 			{ID: "counter", Title: "Race conditions", Status: score.Fail, Tests: []*score.Test{
 				{Name: "TestInc", Score: 10, MaxScore: 10, Status: score.Pass, Seconds: 0.2},
@@ -77,7 +81,12 @@ func TestJSONContract(t *testing.T) {
 			}
 		}
 	}
-	need(doc, "result", "schema", "score", "max_score", "exercises")
+	need(doc, "result", "schema", "score", "max_score", "isolation", "exercises")
+	iso, _ := doc["isolation"].(map[string]any)
+	need(iso, "isolation", "level", "tamper_proof", "note")
+	if iso["level"] != "limits" || iso["tamper_proof"] != false {
+		t.Errorf("isolation = %v, want level limits, not tamper-proof", iso)
+	}
 	if doc["schema"] != "ipclab-result/v1" {
 		t.Errorf("schema = %v", doc["schema"])
 	}
@@ -90,5 +99,38 @@ func TestJSONContract(t *testing.T) {
 				t.Errorf("test status %v, want pass, fail or error", s)
 			}
 		}
+	}
+}
+
+// The table says in one line how the tests were isolated, and says it
+// loudly when the score could have been forged.
+func TestIsolationLine(t *testing.T) {
+	tests := []struct {
+		level run.Isolation
+		want  string
+	}{
+		{run.IsolateNamespaces, "isolation: namespaces (tamper-proof)\n"},
+		{run.IsolateLimits, "isolation: limits — NOT tamper-proof: tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score; see " + score.SecuritySection + " for how to grade with namespaces\n"},
+		{run.IsolateNone, "isolation: none — NOT tamper-proof: tests ran without Linux namespaces or resource limits, so"},
+		{-1, "isolation: unknown — NOT tamper-proof: the grader did not record how tests were isolated"},
+	}
+	for _, tt := range tests {
+		r := &score.Result{Schema: score.Schema, Isolation: score.IsolationOf(tt.level)}
+		var buf bytes.Buffer
+		if err := Table(&buf, r); err != nil {
+			t.Fatal(err)
+		}
+		_, last, _ := strings.Cut(buf.String(), "total 0/0\n")
+		if !strings.HasPrefix(last, tt.want) {
+			t.Errorf("level %d: table ends with %q, want %q", tt.level, last, tt.want)
+		}
+	}
+	// A result nobody filled in does not pass for tamper-proof.
+	var buf bytes.Buffer
+	if err := Table(&buf, &score.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(buf.String(), "total 0/0\nisolation: unknown — NOT tamper-proof\n") {
+		t.Errorf("table of an empty result ends %q, want the isolation unknown and not tamper-proof", buf.String())
 	}
 }

@@ -7,10 +7,18 @@
 // crash, output limit, a process that exited early) is "error". An
 // exercise whose files are missing, break a static check or do not compile
 // is "error" as a whole, and each of its tests is "error" with no points.
+//
+// Two things stop a test from starting at all, and each is "error" with no
+// points: the submission's time budget ran out (see [BudgetSpent]), or
+// another test of the exercise showed that its test binary hangs before
+// its first test (see [HungBeforeFirstTest]), so that every test would
+// only wait out its time limit.
 package score
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/run"
@@ -38,11 +46,49 @@ const (
 
 // A Result is a whole grading run.
 type Result struct {
-	Schema     string      `json:"schema"`
-	Submission string      `json:"submission,omitempty"`
-	Score      float64     `json:"score"`
-	MaxScore   float64     `json:"max_score"`
-	Exercises  []*Exercise `json:"exercises"`
+	Schema     string  `json:"schema"`
+	Submission string  `json:"submission,omitempty"`
+	Score      float64 `json:"score"`
+	MaxScore   float64 `json:"max_score"`
+	// Isolation is how the tests were fenced off, and so whether the
+	// score can be trusted when the submission is hostile.
+	Isolation Isolation   `json:"isolation"`
+	Exercises []*Exercise `json:"exercises"`
+}
+
+// Isolation says how far the tests of a result were fenced off from the
+// machine (see run.Isolation), in words every report prints.
+type Isolation struct {
+	// Level is "namespaces", "limits" or "none".
+	Level string `json:"level"`
+	// TamperProof is true only for namespaces: nothing the code under
+	// test does can reach the grader's files or processes. Under the
+	// lower levels it can, so a hostile submission could forge its
+	// score.
+	TamperProof bool `json:"tamper_proof"`
+	// Note says, below namespaces, what that means and where to read how
+	// to grade with namespaces; "" at namespaces.
+	Note string `json:"note"`
+}
+
+// SecuritySection is the README section that explains the isolation
+// levels and how to get namespaces.
+const SecuritySection = `"How grading works, and why it is safe" in the README`
+
+// IsolationOf describes the isolation level tests ran with. A level that
+// is not one of the three (a negative one means "the best available", not
+// yet probed) is "unknown", and not tamper-proof.
+func IsolationOf(level run.Isolation) Isolation {
+	const howTo = "; see " + SecuritySection + " for how to grade with namespaces"
+	switch level {
+	case run.IsolateNamespaces:
+		return Isolation{Level: level.String(), TamperProof: true}
+	case run.IsolateLimits:
+		return Isolation{Level: level.String(), Note: "tests ran under resource limits only, without Linux namespaces, so a hostile submission could have forged its score" + howTo}
+	case run.IsolateNone:
+		return Isolation{Level: level.String(), Note: "tests ran without Linux namespaces or resource limits, so a hostile submission could have forged its score" + howTo}
+	}
+	return Isolation{Level: "unknown", Note: "the grader did not record how tests were isolated, so a hostile submission could have forged its score" + howTo}
 }
 
 // An Exercise is one exercise's result.
@@ -95,12 +141,79 @@ func Unrunnable(ex *course.Exercise, tests []course.Test, message string) *Exerc
 	return e
 }
 
-// Scored is the result of an exercise whose tests ran; outcomes maps each
-// test's name to its run. A test missing from outcomes is an error.
-func Scored(ex *course.Exercise, tests []course.Test, outcomes map[string]*run.Outcome, rerun string) *Exercise {
+// NotStarted says why a test was not started.
+type NotStarted int
+
+const (
+	// Started: the test was started (the zero value).
+	Started NotStarted = iota
+	// BudgetSpent: the submission's time budget ran out before the
+	// test's turn came.
+	BudgetSpent
+	// HungBeforeFirstTest: another test of the exercise showed that the
+	// test binary hangs before its first test; this one would only have
+	// waited out its time limit in the same way.
+	HungBeforeFirstTest
+)
+
+// An Attempt is what grading knows of one test: how its process ran, or
+// why it was not started, and the limits it ran under.
+type Attempt struct {
+	// Outcome is what the test process did; nil when it did not run.
+	Outcome *run.Outcome
+	// NotStarted says why the test was not started.
+	NotStarted NotStarted
+	// HungIn names the test whose process showed that the binary hangs
+	// before its first test, when NotStarted is HungBeforeFirstTest.
+	HungIn string
+	// Limit is the test's own time limit (the manifest's).
+	Limit time.Duration
+	// Capped, when not zero, is the shorter time limit the test ran
+	// under instead: what was left of the submission's time budget when
+	// it started.
+	Capped time.Duration
+	// Budget is the submission's time budget (zero: none), for messages.
+	Budget time.Duration
+	// Memory is the memory limit of the test process in bytes (zero:
+	// unknown), for messages.
+	Memory int64
+}
+
+// HangsBeforeFirstTest reports whether the attempt shows the test binary
+// hanging before its first test: the process was killed at its own time
+// limit (not one shortened by the budget) without having started any
+// test. The testing package prints "=== RUN" as it starts a test, so a
+// correct exercise whose first test is merely slow never matches; nor does
+// a process that crashed or exited in an init function, which costs no
+// time.
+func (a Attempt) HangsBeforeFirstTest() bool {
+	return a.Capped == 0 && a.Outcome != nil && a.Outcome.TimedOut && noTestStarted(a.Outcome)
+}
+
+// noTestStarted reports whether a test process's output holds no sign of
+// any test having started.
+func noTestStarted(o *run.Outcome) bool {
+	return o.Report != nil && len(o.Report.Tests) == 0 && !strings.Contains(o.Report.Output, "=== RUN")
+}
+
+// killedByBudget reports whether the test ran under a limit shortened by
+// the budget and did not finish within it.
+func (a Attempt) killedByBudget() bool {
+	o := a.Outcome
+	return a.Capped > 0 && (o.TimedOut || o.Elapsed >= a.Capped)
+}
+
+// Scored is the result of an exercise whose tests ran; attempts maps each
+// test's name to its attempt. A test missing from attempts is an error.
+// An attempt without a Limit gets the exercise's limit for the test.
+func Scored(ex *course.Exercise, tests []course.Test, attempts map[string]Attempt, rerun string) *Exercise {
 	e := &Exercise{ID: ex.ID, Title: ex.Title}
 	for _, t := range tests {
-		res := Judge(t, outcomes[t.Name], ex.TimeoutOf(t), rerun)
+		a := attempts[t.Name]
+		if a.Limit == 0 {
+			a.Limit = ex.TimeoutOf(t)
+		}
+		res := Judge(t, a, rerun)
 		e.Tests = append(e.Tests, res)
 		e.Score += res.Score
 		e.MaxScore += res.MaxScore
@@ -114,10 +227,19 @@ func Scored(ex *course.Exercise, tests []course.Test, outcomes map[string]*run.O
 	return e
 }
 
-// Judge scores one test from its run. rerun is the command a student can
-// type to see the whole output, for messages that have nothing better.
-func Judge(t course.Test, o *run.Outcome, limit fmt.Stringer, rerun string) *Test {
+// Judge scores one test from its attempt. rerun is the command a student
+// can type to see the whole output, for messages that have nothing better.
+func Judge(t course.Test, a Attempt, rerun string) *Test {
 	res := &Test{Name: t.Name, MaxScore: t.Points, Hidden: t.Hidden}
+	switch a.NotStarted {
+	case BudgetSpent:
+		res.Status, res.Message = Error, fmt.Sprintf("not run: the submission's time budget%s ran out before this test's turn (tests that hang use it up: see the messages of the tests that were stopped)", ofBudget(a.Budget))
+		return res
+	case HungBeforeFirstTest:
+		res.Status, res.Message = Error, fmt.Sprintf("not run: the test binary hung before its first test (in an init function or a package-level variable?) when %s ran, so the other tests of this exercise were not run", a.HungIn)
+		return res
+	}
+	o := a.Outcome
 	if o == nil {
 		res.Status, res.Message = Error, "not run"
 		return res
@@ -136,8 +258,28 @@ func Judge(t course.Test, o *run.Outcome, limit fmt.Stringer, rerun string) *Tes
 	switch {
 	case o.OutputExceeded:
 		res.Status, msg = Error, "stopped: the test printed more output than the grader accepts (a print in a loop?)"
+	case o.MemoryExceeded:
+		res.Status, msg = Error, "stopped: the test used more memory than the grader allows"+ofMiB(a.Memory)+" (something that grows without bound: a queue nobody drains, a leak, a loop that allocates?)"
+	case a.killedByBudget():
+		res.Status, msg = Error, fmt.Sprintf("stopped: the submission's time budget%s ran out while this test ran: it had %v left of it when it started, less than its own time limit of %v", ofBudget(a.Budget), roughly(a.Capped), a.Limit)
+		if noTestStarted(o) {
+			msg += "; by then the test binary had not even started its first test (an init function or a package-level variable that blocks?)"
+		} else {
+			msg += " (tests that hang or run long use the budget up)"
+		}
+	case a.HangsBeforeFirstTest():
+		res.Status, msg = Error, fmt.Sprintf("stopped: the test binary hung before its first test: nothing had started within the time limit of %v (an init function or a package-level variable that blocks or loops for ever?); the exercise's tests not yet started were not run", a.Limit)
 	case o.TimedOut:
-		res.Status, msg = Error, fmt.Sprintf("stopped: did not finish within the time limit of %v (a deadlock, a lost wake-up or an endless loop?)", limit)
+		res.Status, msg = Error, fmt.Sprintf("stopped: did not finish within the time limit of %v (a deadlock, a lost wake-up or an endless loop?)", a.Limit)
+	case o.Signal != "" && (r == nil || r.Outcome == testjson.NoResult):
+		res.Status = Error
+		if msg == "" {
+			msg = testjson.Failure(o.Report.Output)
+		}
+		if msg != "" {
+			msg = "\nwhat it printed before:\n" + msg
+		}
+		msg = signalMessage(o.Signal) + msg
 	case r == nil || r.Outcome == testjson.NoResult:
 		res.Status = Error
 		if msg == "" {
@@ -166,6 +308,44 @@ func Judge(t course.Test, o *run.Outcome, limit fmt.Stringer, rerun string) *Tes
 	}
 	res.Message = msg
 	return res
+}
+
+// signalMessage says that a signal the grader did not send ended the test
+// process. The Go runtime turns the signals a program's own faults raise
+// (SIGSEGV, SIGBUS, SIGFPE) into panics, so in practice this is a signal
+// from outside: SIGKILL from the kernel's out-of-memory killer, or one the
+// code sent itself.
+func signalMessage(sig string) string {
+	msg := "the test process was killed by " + sig + " before the test finished"
+	if sig == "SIGKILL" {
+		msg += " (not sent by the grader: the system's out-of-memory killer, or the code killing its own process?)"
+	}
+	return msg
+}
+
+// roughly rounds d to a tenth of a second, or to a millisecond below one
+// second.
+func roughly(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+// ofBudget is " of 8m0s", or "" when the budget is unknown.
+func ofBudget(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return " of " + d.String()
+}
+
+// ofMiB is " (2048 MiB)", or "" when the limit is unknown.
+func ofMiB(bytes int64) string {
+	if bytes <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d MiB)", bytes>>20)
 }
 
 func noResultMessage(o *run.Outcome) string {
