@@ -336,7 +336,10 @@ func test(ctx context.Context, o *options, args []string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	g := newGrader(o, repo, grading.Options{FallBackToNoRace: true})
+	g, err := newGrader(o, repo, grading.Options{FallBackToNoRace: true})
+	if err != nil {
+		return err
+	}
 	res, err := g.Submission(ctx, repo.Root, exs)
 	if err != nil {
 		return err
@@ -367,7 +370,10 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	g := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{sub}})
+	g, err := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{sub}})
+	if err != nil {
+		return err
+	}
 	res, err := g.Submission(ctx, args[0], exs)
 	if err != nil {
 		return err
@@ -376,17 +382,23 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	return finish(o, res, stdout)
 }
 
-// newGrader makes the grader the flags ask for, and tells the user on
-// stderr when the machine allows less isolation than that.
-func newGrader(o *options, repo *course.Repo, opts grading.Options) *grading.Grader {
+// newGrader makes the grader the flags ask for. With -isolation auto it
+// takes the best the machine allows and says on stderr when that is less
+// than namespaces; a level named explicitly is a requirement, and a
+// machine that cannot meet it is an error rather than a quieter score.
+func newGrader(o *options, repo *course.Repo, opts grading.Options) (*grading.Grader, error) {
 	opts.Jobs = o.jobs
 	opts.Budget = o.budget
-	opts.Isolation, _ = run.ParseIsolation(o.isolation)
+	want, _ := run.ParseIsolation(o.isolation)
+	opts.Isolation = want
 	g := grading.New(repo, opts)
+	if want >= 0 && g.Opts.Isolation < want {
+		return nil, fmt.Errorf("-isolation %s is not available here (%s); see the README's section on isolation levels, or pass -isolation auto to grade with what this machine allows", want, g.Fallback)
+	}
 	if g.Fallback != "" {
 		fmt.Fprintf(o.stderr, "grader: note: %s\n", g.Fallback)
 	}
-	return g
+	return g, nil
 }
 
 // finish prints a result and applies -fail-under.
@@ -410,7 +422,10 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	g := newGrader(o, repo, grading.Options{Hidden: true})
+	g, err := newGrader(o, repo, grading.Options{Hidden: true})
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(o.stderr, "verifying %d exercises, %d run(s) each, %d jobs on %s/%s\n", len(exs), o.runs, g.Opts.Jobs, runtime.GOOS, runtime.GOARCH)
 	rep, err := verify.Run(ctx, g, exs, verify.Options{Runs: o.runs, SkipMutants: o.short, Progress: o.stderr})
 	if err != nil {

@@ -130,7 +130,9 @@ type Built struct {
 	// (ignored files, no race detector).
 	Notes []string
 	bin   *build.Binary
-	work  string
+	// sum is the binary's SHA-256 as built: each test checks it first.
+	sum  []byte
+	work string
 }
 
 // Close removes the build's temporary files.
@@ -187,6 +189,9 @@ func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]sub
 	if errors.As(err, &cerr) {
 		b.Failure = cerr.Error()
 		return b, nil
+	}
+	if err == nil {
+		b.sum, err = run.Sum(b.bin.Path)
 	}
 	if err != nil {
 		b.Close()
@@ -278,6 +283,7 @@ func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[str
 			}
 			o, err := run.Test(ctx, run.Spec{
 				Binary:    b.bin.Path,
+				BinarySum: b.sum,
 				Package:   b.bin.Package,
 				Test:      t.Name,
 				Timeout:   timeout,

@@ -32,7 +32,7 @@ const (
 var isolationNames = []string{"none", "limits", "namespaces"}
 
 func (i Isolation) String() string {
-	if int(i) < len(isolationNames) {
+	if i >= 0 && int(i) < len(isolationNames) {
 		return isolationNames[i]
 	}
 	return fmt.Sprintf("Isolation(%d)", int(i))

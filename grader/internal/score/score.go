@@ -256,6 +256,8 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 	}
 	msg := testjson.Failure(output)
 	switch {
+	case o.Tampered != "":
+		res.Status, msg = Error, "not run: "+o.Tampered+"; a submission may not change the grader's files"
 	case o.OutputExceeded:
 		res.Status, msg = Error, "stopped: the test printed more output than the grader accepts (a print in a loop?)"
 	case o.MemoryExceeded:

@@ -38,6 +38,7 @@ func TestJudge(t *testing.T) {
 		{"alarm", outcome(2, true, false, &testjson.Result{Name: "TestA", Output: "panic: test timed out after 30s\n"}), Error, 0, "did not finish within 30s"},
 		{"timed out", &run.Outcome{ExitCode: -1, TimedOut: true, Report: &testjson.Report{Tests: []*testjson.Result{{Name: "TestA"}}}}, Error, 0, "did not finish within the time limit of 30s"},
 		{"flooded", &run.Outcome{ExitCode: -1, OutputExceeded: true, Report: &testjson.Report{}}, Error, 0, "printed more output than the grader accepts"},
+		{"binary changed", tampered(outcome(0, true, true, &testjson.Result{Name: "TestA", Outcome: testjson.Passed})), Error, 0, "not run: the test binary was changed after it was built"},
 		{"not run", nil, Error, 0, "not run"},
 	}
 	for _, tt := range tests {
@@ -159,4 +160,11 @@ func TestScoredAndUnrunnable(t *testing.T) {
 	if r.Score != 40 || r.MaxScore != 200 {
 		t.Errorf("Total = %g/%g, want 40/200", r.Score, r.MaxScore)
 	}
+}
+
+// tampered is o as the run package reports a binary changed after the
+// build: the events and the exit status may say anything.
+func tampered(o *run.Outcome) *run.Outcome {
+	o.Tampered = "the test binary was changed after it was built (by code that ran in an earlier test)"
+	return o
 }
