@@ -73,7 +73,7 @@ type Isolation struct {
 
 // SecuritySection is the README section that explains the isolation
 // levels and how to get namespaces.
-const SecuritySection = `"How grading works, and why it is safe" in the README`
+const SecuritySection = `"Security: isolation levels" in the README`
 
 // IsolationOf describes the isolation level tests ran with. A level that
 // is not one of the three (a negative one means "the best available", not
