@@ -55,8 +55,11 @@
 //     package. Safe Go cannot reach another package's unexported state:
 //     the static checks refuse cgo, //go:linkname and every use of unsafe
 //     but a []byte-to-*uint32 view that the race detector's checkptr
-//     verifies at run time. The ways around the language that the
-//     operating system offers are closed from outside: /proc is mounted
+//     verifies at run time, and a data race (the one way safe Go can
+//     corrupt memory) ends the process at the race detector's first report
+//     (GORACE=halt_on_error=1), before the racy value is used. The ways
+//     around the language that the operating system offers are closed
+//     from outside: /proc is mounted
 //     read-only (no writing to /proc/self/mem), and a seccomp filter
 //     refuses ptrace and process_vm_writev to the test and to everything it
 //     starts, so no helper program can rewrite the test's memory either.

@@ -300,7 +300,7 @@ func Environment(home, tmp string) []string {
 		"HOME=" + home,
 		"TMPDIR=" + tmp,
 		"PATH=" + safePath(),
-		"GORACE=atexit_sleep_ms=0 halt_on_error=0",
+		"GORACE=atexit_sleep_ms=0 halt_on_error=1",
 		"LANG=C.UTF-8",
 	}
 	if runtime.GOOS == "windows" {

@@ -227,6 +227,9 @@ func Scored(ex *course.Exercise, tests []course.Test, attempts map[string]Attemp
 	return e
 }
 
+// raceExit is the exit status of a process the race detector ended.
+const raceExit = 66
+
 // Judge scores one test from its attempt. rerun is the command a student
 // can type to see the whole output, for messages that have nothing better.
 func Judge(t course.Test, a Attempt, rerun string) *Test {
@@ -282,6 +285,14 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 			msg = "\nwhat it printed before:\n" + msg
 		}
 		msg = signalMessage(o.Signal) + msg
+	case (r == nil || r.Outcome == testjson.NoResult) && o.ExitCode == raceExit && strings.Contains(output+o.Report.Output, "WARNING: DATA RACE"):
+		// The race detector ends the process at its first report (the
+		// grader runs with GORACE=halt_on_error=1): the code ran and got
+		// something wrong, as with an assertion.
+		res.Status = Fail
+		if msg == "" {
+			msg = testjson.Failure(o.Report.Output)
+		}
 	case r == nil || r.Outcome == testjson.NoResult:
 		res.Status = Error
 		if msg == "" {

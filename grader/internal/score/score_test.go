@@ -39,6 +39,8 @@ func TestJudge(t *testing.T) {
 		{"timed out", &run.Outcome{ExitCode: -1, TimedOut: true, Report: &testjson.Report{Tests: []*testjson.Result{{Name: "TestA"}}}}, Error, 0, "did not finish within the time limit of 30s"},
 		{"flooded", &run.Outcome{ExitCode: -1, OutputExceeded: true, Report: &testjson.Report{}}, Error, 0, "printed more output than the grader accepts"},
 		{"binary changed", tampered(outcome(0, true, true, &testjson.Result{Name: "TestA", Outcome: testjson.Passed})), Error, 0, "not run: the test binary was changed after it was built"},
+		{"ended by the race detector", outcome(66, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.NoResult, Output: "==================\nWARNING: DATA RACE\nWrite at 0x00c000012345 by goroutine 8:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x44\n\nPrevious read at 0x00c000012345 by goroutine 7:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x30\n==================\n"}), Fail, 0, "data race"},
+		{"exit 66 without a race report", outcome(66, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.NoResult}), Error, 0, "status 66"},
 		{"not run", nil, Error, 0, "not run"},
 	}
 	for _, tt := range tests {
