@@ -80,7 +80,8 @@
 //
 // Only [IsolateNamespaces] holds steps 1 and 4 against a determined
 // submission. Under [IsolateLimits] the test shares the host's /tmp and
-// /dev/shm (what it writes there stays), /proc/self/mem is writable, and
+// /dev/shm (what it writes there stays), /proc/self/mem is writable, a
+// process it starts in a session of its own outlives the test, and
 // when the grader is not root the test runs as the grader's own user,
 // which could rewrite the binary between the grader's check and its
 // start; as root the grader runs tests as an unprivileged user. Under
