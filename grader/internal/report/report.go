@@ -5,6 +5,19 @@
 //   - "json": one JSON document, the result model of package score, whose
 //     schema is described in SCHEMA.md beside this file and versioned by
 //     its "schema" field.
+//   - "markdown": a report in GitHub-flavoured Markdown, for a workflow's
+//     $GITHUB_STEP_SUMMARY and for feedback files: the total, a table of
+//     the exercises, and the message of every test not passed.
+//   - "classroom": one line per exercise, "<id>=<base64 JSON>", to append
+//     to $GITHUB_OUTPUT, so that GitHub Classroom's autograding reporter
+//     (classroom-resources/autograding-grading-reporter@v1) reads each
+//     exercise as one of its runners and sends the score to Classroom;
+//     CLASSROOM.md beside this file shows the workflow and the format.
+//
+// Whatever a submission can put into a message (test output, file names)
+// is printed so that it cannot change the format around it: in code
+// blocks in Markdown, and in the classroom format never as a line that a
+// GitHub Actions log would run as a workflow command.
 package report
 
 import (
@@ -19,7 +32,7 @@ import (
 )
 
 // Formats lists the output formats, the default first.
-var Formats = []string{"table", "json"}
+var Formats = []string{"table", "json", "markdown", "classroom"}
 
 // ValidFormat reports whether name is an output format.
 func ValidFormat(name string) bool { return slices.Contains(Formats, name) }
@@ -31,6 +44,10 @@ func Write(w io.Writer, format string, r *score.Result) error {
 		return Table(w, r)
 	case "json":
 		return JSON(w, r)
+	case "markdown":
+		return Markdown(w, r)
+	case "classroom":
+		return Classroom(w, r)
 	}
 	return fmt.Errorf("unknown format %q (formats: %s)", format, strings.Join(Formats, ", "))
 }

@@ -39,6 +39,36 @@ func sample() *score.Result {
 	return r
 }
 
+// testResult is a test with the given status, its score earned only when
+// it passed.
+func testResult(name string, points float64, status score.Status) *score.Test {
+	t := &score.Test{Name: name, MaxScore: points, Status: status}
+	if status == score.Pass {
+		t.Score = points
+	} else {
+		t.Message = "it went wrong"
+	}
+	return t
+}
+
+// resultOf is a result of exercises given their tests, their scores and
+// statuses added up as package score does.
+func resultOf(exercises ...*score.Exercise) *score.Result {
+	r := &score.Result{Schema: score.Schema, Isolation: score.IsolationOf(run.IsolateNamespaces), Exercises: exercises}
+	for _, e := range exercises {
+		e.Status = score.Pass
+		for _, t := range e.Tests {
+			e.Score += t.Score
+			e.MaxScore += t.MaxScore
+			if t.Status != score.Pass {
+				e.Status = score.Fail
+			}
+		}
+	}
+	r.Total()
+	return r
+}
+
 func TestGolden(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
