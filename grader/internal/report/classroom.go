@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,8 +17,9 @@ import (
 
 // A classroomRunner is what one runner step of GitHub Classroom's
 // autograding hands to classroom-resources/autograding-grading-reporter@v1,
-// base64-encoded, in its "result" output. CLASSROOM.md beside this file
-// says which fields the reporter reads and how.
+// base64-encoded, in an environment variable. We write one runner per
+// test. CLASSROOM.md beside this file says which fields the reporter reads
+// and how.
 type classroomRunner struct {
 	Version  int             `json:"version"`
 	Status   score.Status    `json:"status"`
@@ -43,71 +45,148 @@ type classroomTest struct {
 // does not read it.
 const classroomVersion = 1
 
-// Bounds on the messages in a runner's document. The reporter gets each
-// document through an environment variable, and Linux refuses to start a
-// process with one longer than 128 KiB (MAX_ARG_STRLEN): one long message
-// could cost the whole grade. With at most 25 tests an exercise,
-// these keep a document well under that even when JSON doubles every byte
-// and base64 adds a third.
+// classroomRunnersVar is the environment variable that lists the runners,
+// for the workflow to give the reporter as its "runners" input.
+const classroomRunnersVar = "IPCLAB_RUNNERS"
+
+// Bounds, in bytes, on the messages in the runners' documents, once made
+// safe to print (see safeForActionsLog). The reporter gets every document
+// through its environment, which Linux limits in all (ARG_MAX, typically
+// 2 MiB for the arguments and every variable, the runner's own included)
+// and string by string (MAX_ARG_STRLEN, 128 KiB): an environment too
+// large would stop the reporter from starting, and cost the whole grade.
+// JSON writes a byte of a safe message as at most two (HTML escaping is
+// off, and control characters and invalid UTF-8 are gone), and base64
+// adds a third; with the exercise's message only once an exercise, the
+// course's 157 tests all failing with the longest messages come to less
+// than 450 KB (classroom_test.go checks that it stays under 1 MiB).
 const (
 	maxClassroomMessage         = 1024
 	maxClassroomExerciseMessage = 4096
 )
 
-// Classroom prints r for GitHub Classroom's autograding reporter: one line
-// per exercise, "<exercise id>=<base64 of its runner document>", the form
-// a step appends to $GITHUB_OUTPUT so that the reporter step can receive
-// each exercise as a runner named by its id (COUNTER_RESULTS: ${{
-// steps.grade.outputs.counter }}, runners: counter,…).
+// Classroom prints r for GitHub Classroom's autograding reporter as
+// environment assignments, one a line, to append to $GITHUB_ENV:
 //
-// Each test carries its own score, and each exercise its max_score, so the
-// points the reporter sends to Classroom are r.Score of r.MaxScore (what
-// it prints in its log counts passed tests instead; see CLASSROOM.md). The
-// reporter prints only the messages of tests in error, without their
-// names; so a test in error has its name put before its message, and the
-// first test of an exercise that could not be tested carries the
-// exercise's message. Messages are made safe to print in a GitHub Actions
-// log: no line in them reads as a workflow command.
+//	IPCLAB_RUNNERS=counter1,counter2,…
+//	COUNTER1_RESULTS=<base64 of a runner document>
+//	COUNTER2_RESULTS=…
+//
+// Each test is a runner of its own, whose id is the exercise's id followed
+// by the test's 1-based position in the exercise (in the manifest's order
+// when every test is graded), and whose document has that one test in it,
+// with the test's points as its max_score. IPCLAB_RUNNERS, first, lists
+// the runners for the reporter's "runners" input; each runner's document
+// is in the variable the reporter reads it from, its id upper-cased and
+// "_RESULTS".
+//
+// One runner per test makes both totals of the reporter r.Score of
+// r.MaxScore: the points it sends to Classroom sum the tests' scores, and
+// the points it prints count the share of a runner's tests that passed
+// times its max_score, which is the test's score when the runner has one
+// test (see CLASSROOM.md). The reporter prints only the messages of tests
+// in error, without their names; so a test in error has its name put
+// before its message, and the first test of an exercise that could not be
+// tested carries the exercise's message. Messages are made safe to print
+// in a GitHub Actions log: no line in them reads as a workflow command.
+//
+// Nothing is printed, and an error returned, when there is no test to
+// report or two tests would share a runner id.
 func Classroom(w io.Writer, r *score.Result) error {
+	var ids, lines []string
+	seen := map[string]bool{}
 	for _, e := range r.Exercises {
-		doc, err := json.Marshal(classroomRunnerOf(e))
-		if err != nil {
-			return err
+		prefix := classroomRunnerPrefix(e.ID)
+		if prefix == "" {
+			return fmt.Errorf("classroom format: exercise id %q has no letter or digit to name its runners", e.ID)
 		}
-		if _, err := fmt.Fprintf(w, "%s=%s\n", e.ID, base64.StdEncoding.EncodeToString(doc)); err != nil {
+		toldWhy := false
+		for i, t := range e.Tests {
+			id := prefix + strconv.Itoa(i+1)
+			if seen[id] {
+				return fmt.Errorf("classroom format: two tests would both be runner %s (exercise %s, test %s)", id, e.ID, t.Name)
+			}
+			seen[id] = true
+			doc, err := classroomDocument(classroomRunnerOf(e, t, &toldWhy))
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			lines = append(lines, strings.ToUpper(id)+"_RESULTS="+base64.StdEncoding.EncodeToString(doc))
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("classroom format: no test to report (the reporter needs at least one runner)")
+	}
+	if _, err := fmt.Fprintf(w, "%s=%s\n", classroomRunnersVar, strings.Join(ids, ",")); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(w, l); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func classroomRunnerOf(e *score.Exercise) classroomRunner {
-	run := classroomRunner{Version: classroomVersion, Status: e.Status, MaxScore: e.MaxScore, Tests: []classroomTest{}}
-	toldWhy := false
-	for _, t := range e.Tests {
-		msg := t.Message
-		if msg == score.NotRun && e.Message != "" {
-			if toldWhy {
-				msg = "not run: the exercise could not be tested (see above)"
-			} else {
-				msg = "not run: the exercise could not be tested:\n" + clip(e.Message, maxClassroomExerciseMessage)
-				toldWhy = true
-			}
-		} else {
-			msg = clip(msg, maxClassroomMessage)
+// classroomRunnerPrefix is the start of the runner ids of an exercise's
+// tests: its id, lower-cased, with letters and digits only, as the
+// reporter requires ("counter").
+func classroomRunnerPrefix(exerciseID string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r
+		case 'A' <= r && r <= 'Z':
+			return r - 'A' + 'a'
 		}
-		if t.Status == score.Error {
-			msg = t.Name + ": " + msg
-		}
-		run.Tests = append(run.Tests, classroomTest{
-			Name:          t.Name,
-			Status:        t.Status,
-			Score:         t.Score,
-			Message:       safeForActionsLog(msg),
-			ExecutionTime: strconv.FormatFloat(math.Round(t.Seconds*1000)/1000, 'f', -1, 64) + "s",
-		})
+		return -1
+	}, exerciseID)
+}
+
+// classroomDocument is the JSON of a runner, without the HTML escaping
+// that would write each of "<", ">" and "&" as six bytes.
+func classroomDocument(run classroomRunner) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(run); err != nil {
+		return nil, err
 	}
-	return run
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// classroomRunnerOf is the runner of test t of exercise e. *toldWhy says
+// whether an earlier test of e already carries the message of an
+// exercise that could not be tested.
+func classroomRunnerOf(e *score.Exercise, t *score.Test, toldWhy *bool) classroomRunner {
+	msg, limit := t.Message, maxClassroomMessage
+	if msg == score.NotRun && e.Message != "" {
+		if *toldWhy {
+			msg = "not run: the exercise could not be tested (see above)"
+		} else {
+			msg = "not run: the exercise could not be tested:\n" + e.Message
+			limit = maxClassroomExerciseMessage
+			*toldWhy = true
+		}
+	}
+	if t.Status == score.Error {
+		msg = t.Name + ": " + msg
+	}
+	return classroomRunner{
+		Version:  classroomVersion,
+		Status:   t.Status,
+		MaxScore: t.MaxScore,
+		Tests: []classroomTest{{
+			Name:   t.Name,
+			Status: t.Status,
+			Score:  t.Score,
+			// Made safe first, then cut, so that the bound holds for what
+			// is written: making safe can lengthen a message.
+			Message:       clip(safeForActionsLog(msg), limit),
+			ExecutionTime: strconv.FormatFloat(math.Round(t.Seconds*1000)/1000, 'f', -1, 64) + "s",
+		}},
+	}
 }
 
 // clip cuts s to at most n bytes, on a character boundary, and says so.

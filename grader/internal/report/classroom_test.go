@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/score"
 )
 
@@ -31,34 +35,89 @@ type reporterRunner struct {
 	Raw json.RawMessage `json:"results"`
 }
 
-// runnerID is the pattern the reporter holds the "runners" input to
+// runnersInput is the pattern the reporter holds its "runners" input to
 // (src/main.js): ids of letters and digits, separated by commas.
-var runnerID = regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+var runnersInput = regexp.MustCompile(`^([a-zA-Z0-9]+,)*[a-zA-Z0-9]+$`)
+
+// envName is what the runner accepts as a variable's name; ours are
+// upper-case letters, digits and underscores.
+var envName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+// githubEnv reads out as the runner reads $GITHUB_ENV
+// (SetEnvFileCommand in actions/runner): a line NAME=VALUE, split at its
+// first "=", sets NAME; a later line for the same name wins. We write no
+// empty line and no heredoc (NAME<<DELIMITER), so meeting either is an
+// error here.
+func githubEnv(t *testing.T, out []byte) (env map[string]string, names []string) {
+	t.Helper()
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		t.Errorf("output does not end with a line end: %q", out)
+	}
+	env = map[string]string{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || strings.Contains(name, "<<") {
+			t.Fatalf("line %q is not NAME=VALUE", line)
+		}
+		if !envName.MatchString(name) {
+			t.Errorf("line %q: %q is not an upper-case variable name", line, name)
+		}
+		if _, dup := env[name]; dup {
+			t.Errorf("variable %s set twice", name)
+		}
+		env[name] = value
+		names = append(names, name)
+	}
+	return env, names
+}
 
 // decodeClassroom reads Classroom's output as the reporter would receive
-// it: each line a step output "<id>=<base64>", passed to the reporter in
-// the variable ${id.toUpperCase()}_RESULTS and decoded with
-// JSON.parse(Buffer.from(value, "base64").toString("utf-8")).
+// it after a step appended it to $GITHUB_ENV and the workflow passed
+// ${{ env.IPCLAB_RUNNERS }} as its "runners" input (src/main.js): split
+// at commas, each runner's document read from the variable
+// ${runner.trim().toUpperCase()}_RESULTS and decoded with
+// JSON.parse(Buffer.from(value, "base64").toString("utf-8")). Each
+// variable is read once, and none is left unread.
 func decodeClassroom(t *testing.T, out []byte) []reporterRunner {
 	t.Helper()
+	env, names := githubEnv(t, out)
+	if len(names) == 0 || names[0] != classroomRunnersVar {
+		t.Fatalf("the first variable is not %s: %q", classroomRunnersVar, names)
+	}
+	input := env[classroomRunnersVar]
+	if !runnersInput.MatchString(input) {
+		t.Errorf("%s=%q does not match the reporter's pattern %s", classroomRunnersVar, input, runnersInput)
+	}
+	unread := map[string]bool{}
+	for _, name := range names[1:] {
+		unread[name] = true
+	}
 	var runners []reporterRunner
-	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		id, b64, ok := strings.Cut(line, "=")
+	for _, id := range strings.Split(input, ",") {
+		name := strings.ToUpper(strings.TrimSpace(id)) + "_RESULTS"
+		b64, ok := env[name]
 		if !ok {
-			t.Fatalf("line %q is not <id>=<base64>", line)
+			t.Fatalf("runner %s: no variable %s", id, name)
 		}
-		if !runnerID.MatchString(id) {
-			t.Errorf("runner id %q does not match the reporter's pattern %s", id, runnerID)
+		if !unread[name] {
+			t.Errorf("runner %s: variable %s read twice", id, name)
 		}
-		raw, err := base64.StdEncoding.DecodeString(b64)
+		delete(unread, name)
+		raw, err := base64.StdEncoding.Strict().DecodeString(b64)
 		if err != nil {
-			t.Fatalf("%s: %v", id, err)
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !utf8.Valid(raw) {
+			t.Errorf("%s: the document is not UTF-8", name)
 		}
 		var results map[string]any
 		if err := json.Unmarshal(raw, &results); err != nil {
-			t.Fatalf("%s: %v", id, err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		runners = append(runners, reporterRunner{Runner: id, Env: strings.ToUpper(id) + "_RESULTS", Results: results, Raw: raw})
+		runners = append(runners, reporterRunner{Runner: id, Env: name, Results: results, Raw: raw})
+	}
+	for name := range unread {
+		t.Errorf("variable %s is no runner's", name)
 	}
 	return runners
 }
@@ -96,63 +155,101 @@ func TestClassroomDecodedGolden(t *testing.T) {
 }
 
 // TestClassroomContract checks, field by field, what the reporter reads:
-// its names, JSON types and values.
+// its names, JSON types and values, one runner per test.
 func TestClassroomContract(t *testing.T) {
 	r := sample()
 	runners := classroomOf(t, r)
-	if len(runners) != len(r.Exercises) {
-		t.Fatalf("%d runners, want one per exercise (%d)", len(runners), len(r.Exercises))
-	}
 	statuses := map[any]bool{"pass": true, "fail": true, "error": true}
-	for i, rr := range runners {
-		e := r.Exercises[i]
-		if rr.Runner != e.ID {
-			t.Errorf("runner %d is %q, want the exercise id %q", i, rr.Runner, e.ID)
-		}
-		res := rr.Results
-		if v, ok := res["version"].(float64); !ok || v != 1 {
-			t.Errorf("%s: version = %#v, want the number 1, as the reporter's own runners write", rr.Runner, res["version"])
-		}
-		// main.js fails the reporter's step on a runner status "fail" or
-		// "error".
-		if res["status"] != string(e.Status) || !statuses[res["status"]] {
-			t.Errorf("%s: status = %#v, want %q", rr.Runner, res["status"], e.Status)
-		}
-		// notify-classroom.js skips a runner whose max_score is falsy.
-		if m, ok := res["max_score"].(float64); !ok || m != e.MaxScore || m <= 0 {
-			t.Errorf("%s: max_score = %#v, want the number %v", rr.Runner, res["max_score"], e.MaxScore)
-		}
-		tests, ok := res["tests"].([]any)
-		if !ok || len(tests) != len(e.Tests) {
-			t.Fatalf("%s: tests = %#v, want an array of %d", rr.Runner, res["tests"], len(e.Tests))
-		}
-		for j, x := range tests {
-			tt, ok := x.(map[string]any)
-			if !ok {
-				t.Fatalf("%s: tests[%d] = %#v, want an object", rr.Runner, j, x)
+	k := 0
+	for _, e := range r.Exercises {
+		for j, want := range e.Tests {
+			if k >= len(runners) {
+				t.Fatalf("%d runners, want one per test", len(runners))
 			}
-			want := e.Tests[j]
+			rr := runners[k]
+			k++
+			if id := fmt.Sprintf("%s%d", e.ID, j+1); rr.Runner != id {
+				t.Errorf("runner of %s %s is %q, want %q", e.ID, want.Name, rr.Runner, id)
+			}
+			res := rr.Results
+			if v, ok := res["version"].(float64); !ok || v != 1 {
+				t.Errorf("%s: version = %#v, want the number 1, as the reporter's own runners write", rr.Runner, res["version"])
+			}
+			// main.js fails the reporter's step on a runner status "fail"
+			// or "error": the step fails when a test did not pass, as
+			// when the runner was the exercise.
+			if res["status"] != string(want.Status) || !statuses[res["status"]] {
+				t.Errorf("%s: status = %#v, want the test's %q", rr.Runner, res["status"], want.Status)
+			}
+			if m, ok := res["max_score"].(float64); !ok || m != want.MaxScore {
+				t.Errorf("%s: max_score = %#v, want the test's points, the number %v", rr.Runner, res["max_score"], want.MaxScore)
+			}
+			tests, ok := res["tests"].([]any)
+			if !ok || len(tests) != 1 {
+				t.Fatalf("%s: tests = %#v, want an array of the one test", rr.Runner, res["tests"])
+			}
+			tt, ok := tests[0].(map[string]any)
+			if !ok {
+				t.Fatalf("%s: tests[0] = %#v, want an object", rr.Runner, tests[0])
+			}
 			if tt["name"] != want.Name {
-				t.Errorf("%s: tests[%d].name = %#v, want %q", rr.Runner, j, tt["name"], want.Name)
+				t.Errorf("%s: tests[0].name = %#v, want %q", rr.Runner, tt["name"], want.Name)
 			}
 			// console-results.js: "pass" is ✅, "error" prints the
 			// message, anything else is ❌.
 			if tt["status"] != string(want.Status) || !statuses[tt["status"]] {
-				t.Errorf("%s: tests[%d].status = %#v, want %q", rr.Runner, j, tt["status"], want.Status)
+				t.Errorf("%s: tests[0].status = %#v, want %q", rr.Runner, tt["status"], want.Status)
 			}
 			if s, ok := tt["score"].(float64); !ok || s != want.Score {
-				t.Errorf("%s: tests[%d].score = %#v, want the number %v", rr.Runner, j, tt["score"], want.Score)
+				t.Errorf("%s: tests[0].score = %#v, want the number %v", rr.Runner, tt["score"], want.Score)
 			}
 			if _, ok := tt["message"].(string); !ok {
-				t.Errorf("%s: tests[%d].message = %#v, want a string", rr.Runner, j, tt["message"])
+				t.Errorf("%s: tests[0].message = %#v, want a string", rr.Runner, tt["message"])
 			}
 			// console-results.js prints " - line N" unless line_no === 0.
 			if n, ok := tt["line_no"].(float64); !ok || n != 0 {
-				t.Errorf("%s: tests[%d].line_no = %#v, want the number 0", rr.Runner, j, tt["line_no"])
+				t.Errorf("%s: tests[0].line_no = %#v, want the number 0", rr.Runner, tt["line_no"])
 			}
 			if s, ok := tt["execution_time"].(string); !ok || !strings.HasSuffix(s, "s") {
-				t.Errorf("%s: tests[%d].execution_time = %#v, want seconds as \"1.5s\"", rr.Runner, j, tt["execution_time"])
+				t.Errorf("%s: tests[0].execution_time = %#v, want seconds as \"1.5s\"", rr.Runner, tt["execution_time"])
 			}
+		}
+	}
+	if k != len(runners) {
+		t.Errorf("%d runners, want one per test (%d)", len(runners), k)
+	}
+}
+
+// The runner ids are the exercise's id, in lower-case letters and digits
+// only, and the test's position; ids two tests would share are an error,
+// and so is a result without a test, for which the reporter's "runners"
+// input would be empty.
+func TestClassroomRunnerIDs(t *testing.T) {
+	var buf bytes.Buffer
+	r := resultOf(&score.Exercise{ID: "Ring_Buffer", Tests: []*score.Test{testResult("TestA", 5, score.Pass), testResult("TestB", 5, score.Pass)}})
+	if err := Classroom(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.SplitN(buf.String(), "\n", 2)[0], "IPCLAB_RUNNERS=ringbuffer1,ringbuffer2"; got != want {
+		t.Errorf("first line %q, want %q", got, want)
+	}
+
+	bad := []struct {
+		name string
+		r    *score.Result
+	}{
+		{"shared id", resultOf(
+			&score.Exercise{ID: "ex1", Tests: []*score.Test{testResult("TestA", 5, score.Pass)}},
+			&score.Exercise{ID: "ex", Tests: slices.Repeat([]*score.Test{testResult("TestB", 5, score.Pass)}, 11)},
+		)},
+		{"no letter or digit", resultOf(&score.Exercise{ID: "_", Tests: []*score.Test{testResult("TestA", 5, score.Pass)}})},
+		{"no test", resultOf(&score.Exercise{ID: "counter"})},
+		{"no exercise", resultOf()},
+	}
+	for _, tt := range bad {
+		var buf bytes.Buffer
+		if err := Classroom(&buf, tt.r); err == nil || buf.Len() != 0 {
+			t.Errorf("%s: Classroom printed %q and returned %v, want nothing printed and an error", tt.name, buf.String(), err)
 		}
 	}
 }
@@ -195,67 +292,100 @@ func consoleTotals(runners []reporterRunner) (total, maxPoints float64) {
 }
 
 // TestClassroomTotals reproduces the reporter's two computations on our
-// output. What it sends to Classroom sums the tests' own scores, and so is
-// always our score. What it prints in the log counts passed tests as if
-// every test of a runner were worth the same, and so agrees only where
-// they are.
+// output: what it sends to Classroom, and what it prints in the log. With
+// one runner per test, both are our score, even where the tests of an
+// exercise are worth different points (as in every exercise of the
+// course), which a runner per exercise got wrong in the log.
 func TestClassroomTotals(t *testing.T) {
+	manifests, err := course.Manifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// wrong-check-then-act in counter: every test passes but the hidden
+	// TestTryIncNeverOvershoots, 25 of 100 points, 1 of 8 tests. A runner
+	// per exercise was logged as 87.50/100 and sent as 75/100.
+	i := slices.IndexFunc(manifests, func(m *course.Exercise) bool { return m.ID == "counter" })
+	if i < 0 {
+		t.Fatal("no exercise counter")
+	}
+	counter := &score.Exercise{ID: "counter"}
+	for _, ct := range manifests[i].Tests {
+		status := score.Pass
+		if ct.Name == "TestTryIncNeverOvershoots" {
+			status = score.Fail
+		}
+		counter.Tests = append(counter.Tests, testResult(ct.Name, ct.Points, status))
+	}
 	tests := []struct {
-		name                     string
-		result                   *score.Result
-		consoleTotal, consoleMax float64
+		name   string
+		result *score.Result
 	}{
-		{"sample", sample(), 10, 130},
+		{"sample", sample()},
+		{"counter, all but its hidden test of 25 points", resultOf(counter)},
 		{
 			"equal weights, partial credit across two exercises",
 			resultOf(
 				&score.Exercise{ID: "counter", Tests: []*score.Test{testResult("TestA", 5, score.Pass), testResult("TestB", 5, score.Fail)}},
 				&score.Exercise{ID: "shm", Tests: []*score.Test{testResult("TestC", 5, score.Error), testResult("TestD", 5, score.Pass)}},
 			),
-			10, 20,
 		},
 		{
 			"fractional points",
-			resultOf(&score.Exercise{ID: "counter", Tests: []*score.Test{testResult("TestA", 12.5, score.Pass), testResult("TestB", 12.5, score.Pass), testResult("TestC", 12.5, score.Fail), testResult("TestD", 12.5, score.Fail)}}),
-			25, 50,
+			resultOf(&score.Exercise{ID: "counter", Tests: []*score.Test{testResult("TestA", 12.5, score.Pass), testResult("TestB", 2.5, score.Pass), testResult("TestC", 12.5, score.Fail), testResult("TestD", 0.25, score.Fail)}}),
 		},
 		{
-			// The log says 20/40 where the grade is 10/40.
 			"unequal weights",
 			resultOf(&score.Exercise{ID: "counter", Tests: []*score.Test{testResult("TestA", 10, score.Pass), testResult("TestB", 30, score.Fail)}}),
-			20, 40,
+		},
+		{
+			// The reporter leaves a runner whose max_score is 0 out of
+			// what it sends, and adds 0 for it to what it prints.
+			"a test worth nothing",
+			resultOf(&score.Exercise{ID: "counter", Tests: []*score.Test{testResult("TestA", 10, score.Pass), testResult("TestB", 0, score.Pass), testResult("TestC", 0, score.Fail), testResult("TestD", 30, score.Fail)}}),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.result.Score == 0 || tt.result.Score == tt.result.MaxScore {
+				t.Fatalf("the result is %v/%v; want partial credit", tt.result.Score, tt.result.MaxScore)
+			}
 			runners := classroomOf(t, tt.result)
 			if total, maxPoints := notifyClassroom(runners); total != tt.result.Score || maxPoints != tt.result.MaxScore {
 				t.Errorf("the reporter sends Classroom %v/%v, want our score %v/%v", total, maxPoints, tt.result.Score, tt.result.MaxScore)
 			}
-			if total, maxPoints := consoleTotals(runners); total != tt.consoleTotal || maxPoints != tt.consoleMax {
-				t.Errorf("the reporter's log shows %v/%v, want %v/%v", total, maxPoints, tt.consoleTotal, tt.consoleMax)
+			if total, maxPoints := consoleTotals(runners); total != tt.result.Score || maxPoints != tt.result.MaxScore {
+				t.Errorf("the reporter's log shows %v/%v, want our score %v/%v", total, maxPoints, tt.result.Score, tt.result.MaxScore)
 			}
 		})
 	}
 }
 
+// messages maps each runner id to its test's message.
+func messages(runners []reporterRunner) map[string]string {
+	m := map[string]string{}
+	for _, rr := range runners {
+		m[rr.Runner] = rr.Results["tests"].([]any)[0].(map[string]any)["message"].(string)
+	}
+	return m
+}
+
 // The reporter prints the message of a test in error without the test's
 // name, and has nowhere for an exercise's own message.
 func TestClassroomErrorMessages(t *testing.T) {
-	runners := classroomOf(t, sample())
-	msg := func(runner, test int) string {
-		return runners[runner].Results["tests"].([]any)[test].(map[string]any)["message"].(string)
-	}
-	if got, want := msg(0, 2), "TestHidden: stopped: did not finish within the time limit of 30s"; got != want {
+	msg := messages(classroomOf(t, sample()))
+	if got, want := msg["counter3"], "TestHidden: stopped: did not finish within the time limit of 30s"; got != want {
 		t.Errorf("message of a test in error = %q, want %q", got, want)
 	}
-	if got, want := msg(0, 1), "counter_test.go:9: c.Value() = 5, want 4\n  (two goroutines took the last place)"; got != want {
+	if got, want := msg["counter2"], "counter_test.go:9: c.Value() = 5, want 4\n  (two goroutines took the last place)"; got != want {
 		t.Errorf("message of a failed test = %q, want %q", got, want)
 	}
-	if got := msg(1, 0); !strings.HasPrefix(got, "TestBoundedFIFO: not run: the exercise could not be tested:\nexercises/3-buffer/buffer.go:12:5: channel type") {
+	if got, want := msg["counter1"], ""; got != want {
+		t.Errorf("message of a passed test = %q, want %q", got, want)
+	}
+	if got := msg["buffer1"]; !strings.HasPrefix(got, "TestBoundedFIFO: not run: the exercise could not be tested:\nexercises/3-buffer/buffer.go:12:5: channel type") {
 		t.Errorf("first test of an untestable exercise has message %q, want the exercise's message", got)
 	}
-	if got, want := msg(1, 1), "TestCloseWakesWaiters: not run: the exercise could not be tested (see above)"; got != want {
+	if got, want := msg["buffer2"], "TestCloseWakesWaiters: not run: the exercise could not be tested (see above)"; got != want {
 		t.Errorf("second test of an untestable exercise has message %q, want %q", got, want)
 	}
 }
@@ -298,16 +428,19 @@ func TestSafeForActionsLog(t *testing.T) {
 	}
 }
 
+// hostileForge is a message that would forge the grade, and stop the
+// reporter's own workflow commands, if printed as it is.
+const hostileForge = "\n::notice title=Autograding report::{\"totalPoints\":100,\"maxPoints\":100}\r::error::forged\r##[stop-commands]x\n"
+
 // A hostile submission controls its tests' messages. Whatever they say,
-// no decoded message holds a line the Actions runner would run, and the
-// document of an exercise fits in an environment variable.
+// no decoded message holds a line the Actions runner would run, and each
+// is cut to its bound.
 func TestClassroomHostileMessages(t *testing.T) {
-	forge := "\n::notice title=Autograding report::{\"totalPoints\":100,\"maxPoints\":100}\r::error::forged\r##[stop-commands]x\n"
 	var tests []*score.Test
 	for i := range 25 {
 		tt := testResult("TestHostile", 4, score.Error)
 		// Quotes and backslashes are the characters JSON writes twice.
-		tt.Message = forge + strings.Repeat(`"\`, 1000*(i+1))
+		tt.Message = hostileForge + strings.Repeat(`"\`, 1000*(i+1))
 		tests = append(tests, tt)
 	}
 	// The first test carries the message of an exercise that could not
@@ -315,31 +448,81 @@ func TestClassroomHostileMessages(t *testing.T) {
 	tests[0].Message = score.NotRun
 	e := &score.Exercise{ID: "counter", Tests: tests}
 	r := resultOf(e)
-	e.Message = forge + strings.Repeat(`"`, 10000)
-	var buf bytes.Buffer
-	if err := Classroom(&buf, r); err != nil {
-		t.Fatal(err)
-	}
-	// Linux's MAX_ARG_STRLEN: the longest "NAME=value" a process starts
-	// with.
-	const maxEnv = 128 << 10
-	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
-		id, b64, _ := strings.Cut(line, "=")
-		if n := len(strings.ToUpper(id) + "_RESULTS=" + b64); n > maxEnv {
-			t.Errorf("%s: the reporter's environment variable would be %d bytes, more than %d", id, n, maxEnv)
+	e.Message = hostileForge + strings.Repeat(`"`, 10000)
+	for i, rr := range classroomOf(t, r) {
+		msg := rr.Results["tests"].([]any)[0].(map[string]any)["message"].(string)
+		limit := maxClassroomMessage
+		if i == 0 {
+			limit = maxClassroomExerciseMessage
+		}
+		if !strings.HasSuffix(msg, "… (cut short)") || len(msg) > limit+len("… (cut short)") {
+			t.Errorf("%s: a message of %d bytes, want one cut short to %d", rr.Runner, len(msg), limit)
+		}
+		for _, line := range logLines(msg) {
+			if isWorkflowCommand(line) {
+				t.Errorf("%s: a message holds the workflow command %q", rr.Runner, line)
+			}
 		}
 	}
-	for _, rr := range decodeClassroom(t, buf.Bytes()) {
-		for _, x := range rr.Results["tests"].([]any) {
-			msg := x.(map[string]any)["message"].(string)
-			if !strings.Contains(msg, "… (cut short)") {
-				t.Errorf("a message of %d bytes was not cut short", len(msg))
+}
+
+// The reporter's node process starts with every variable the output sets,
+// besides the runner's own, and Linux refuses to start a process whose
+// environment and arguments come to more than ARG_MAX (2 MiB with the
+// usual 8 MiB stack), or with one "NAME=value" longer than MAX_ARG_STRLEN
+// (128 KiB). For the worst case, every test of the course failing, or
+// every exercise untestable, with the longest messages, in characters
+// each encoding along the way could write longer (JSON, its HTML escaping,
+// the replacement of control characters and invalid UTF-8), the output
+// stays under 1 MiB.
+func TestClassroomSize(t *testing.T) {
+	manifests, err := course.Manifests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		// Linux's MAX_ARG_STRLEN.
+		maxVar = 128 << 10
+		// Well under ARG_MAX, to leave room for the runner's own
+		// variables.
+		maxAll = 1 << 20
+	)
+	fillers := []string{`"\`, "<>&", "\x00\x1b", "\xff", "\u2028", "é", "##[", "\n::"}
+	for _, untestable := range []bool{false, true} {
+		for _, filler := range fillers {
+			var exs []*score.Exercise
+			for _, m := range manifests {
+				long := hostileForge + strings.Repeat(filler, 2*maxClassroomExerciseMessage)
+				if untestable {
+					exs = append(exs, score.Unrunnable(m, m.Tests, long))
+					continue
+				}
+				e := &score.Exercise{ID: m.ID}
+				for _, ct := range m.Tests {
+					tt := testResult(ct.Name, ct.Points, score.Error)
+					tt.Message = long
+					e.Tests = append(e.Tests, tt)
+				}
+				exs = append(exs, e)
 			}
-			for _, line := range logLines(msg) {
-				if isWorkflowCommand(line) {
-					t.Errorf("a message holds the workflow command %q", line)
+			var buf bytes.Buffer
+			if err := Classroom(&buf, resultOf(exs...)); err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			// Each variable costs its "NAME=value\0" and a pointer.
+			total := 0
+			for _, line := range lines {
+				total += len(line) + 1 + 8
+				if len(line) > maxVar {
+					t.Errorf("untestable %v, filler %q: a variable of %d bytes, more than %d", untestable, filler, len(line), maxVar)
 				}
 			}
+			if total > maxAll {
+				t.Errorf("untestable %v, filler %q: %d variables come to %d bytes, more than %d", untestable, filler, len(lines), total, maxAll)
+			}
+			t.Logf("untestable %v, filler %q: %d variables, %d bytes", untestable, filler, len(lines), total)
+			decodeClassroom(t, buf.Bytes())
 		}
 	}
 }
