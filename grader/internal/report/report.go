@@ -8,11 +8,13 @@
 //   - "markdown": a report in GitHub-flavoured Markdown, for a workflow's
 //     $GITHUB_STEP_SUMMARY and for feedback files: the total, a table of
 //     the exercises, and the message of every test not passed.
-//   - "classroom": one line per exercise, "<id>=<base64 JSON>", to append
-//     to $GITHUB_OUTPUT, so that GitHub Classroom's autograding reporter
+//   - "classroom": environment assignments to append to $GITHUB_ENV, the
+//     list of runners and then "<ID>_RESULTS=<base64 JSON>" for each, so
+//     that GitHub Classroom's autograding reporter
 //     (classroom-resources/autograding-grading-reporter@v1) reads each
-//     exercise as one of its runners and sends the score to Classroom;
-//     CLASSROOM.md beside this file shows the workflow and the format.
+//     test as one of its runners, and prints and sends the score to
+//     Classroom; CLASSROOM.md beside this file shows the workflow and the
+//     format.
 //
 // Whatever a submission can put into a message (test output, file names)
 // is printed so that it cannot change the format around it: in code
