@@ -73,11 +73,28 @@ var forbiddenTable = []forbiddenFuncs{
 		hint:     "exchange data with other processes only through the pipes, files, sockets or shared segments the exercise is about",
 	},
 	{
+		// A filter of the submission's own could make the test process's
+		// exit with a failing status fail, so that it ends with 0.
+		pkgs:     []string{"syscall", xunix},
+		prefixes: []string{"Prctl", "Seccomp"},
+		reason:   "a submission may not change how the kernel treats the test process (prctl, seccomp)",
+		hint:     "nothing in the exercise needs it: leave the process's settings to the tests",
+	},
+	{
 		pkgs:   []string{xunix},
 		names:  []string{"MmapPtr", "MunmapPtr", "MremapPtr"},
 		reason: "a submission may not map memory at an address of its own choosing",
 		hint:   "use unix.Mmap and unix.Munmap, which hand you a []byte the runtime can bounds-check",
 	},
+}
+
+// forbiddenProcAttrs are the fields of syscall.SysProcAttr that change
+// what a child is rather than how it is grouped: with Cloneflags
+// CLONE_THREAD, say, the "child" is a thread of the test process, whose
+// exec replaces the test process itself.
+var forbiddenProcAttrs = []string{
+	"Cloneflags", "Unshareflags", "UidMappings", "GidMappings", "GidMappingsEnableSetgroups",
+	"Chroot", "Ptrace", "UseCgroupFD", "CgroupFD", "AmbientCaps", "Credential",
 }
 
 // forbiddenFunc returns the row that forbids fn, if any.
@@ -164,6 +181,9 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 				if row := forbiddenFunc(fn); row != nil {
 					at(pos, "%s is not allowed: %s%s; %s", name, row.reason, aka, row.hint)
 				}
+			}
+			if v, ok := obj.(*types.Var); ok && v.IsField() && v.Pkg().Path() == "syscall" && slices.Contains(forbiddenProcAttrs, v.Name()) {
+				at(pos, "the SysProcAttr field %s is not allowed: it makes a child share the test process, or leave its sandbox, in ways no exercise needs; Setpgid, Setsid and Pdeathsig are enough to manage children", v.Name())
 			}
 			return true
 		})

@@ -53,6 +53,13 @@ func TestCheckByMeaning(t *testing.T) {
 		{"syscall.Exit dot-imported", "pipe", pipe + "import . \"syscall\"\n\nfunc init() { Exit(0) }\n\nvar _ = EPIPE\n",
 			[]string{"7:15: Exit is not allowed: a submission may not end or replace the test process itself (Exit is syscall.Exit)"}},
 		{"syscall imported blank", "pipe", pipe + "import _ \"syscall\"\n", nil},
+		{"a seccomp filter of its own", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc init() { unix.Prctl(unix.PR_SET_SECCOMP, 2, 0, 0, 0) }\n",
+			[]string{"7:15: unix.Prctl is not allowed: a submission may not change how the kernel treats the test process"}},
+		{"a thread that execs", "pipe", pipe + "import \"syscall\"\n\nvar attr = syscall.SysProcAttr{Cloneflags: syscall.CLONE_THREAD}\n",
+			[]string{"7:32: the SysProcAttr field Cloneflags is not allowed"}},
+		{"a field set by assignment", "pipe", pipe + "import (\n\t\"os/exec\"\n\t\"syscall\"\n)\n\nfunc f(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}; c.SysProcAttr.Unshareflags = 1 }\n",
+			[]string{"the SysProcAttr field Unshareflags is not allowed"}},
+		{"process group fields are fine", "pipe", pipe + "import \"syscall\"\n\nvar attr = syscall.SysProcAttr{Setpgid: true, Setsid: false}\n", nil},
 		{"unix.Exit through an alias", "shm", shm + "import u \"golang.org/x/sys/unix\"\n\nfunc init() { u.Exit(0) }\n",
 			[]string{"7:15: u.Exit is not allowed: a submission may not end or replace the test process itself (u.Exit is golang.org/x/sys/unix.Exit)"}},
 
