@@ -254,7 +254,9 @@ func (p *privateDirs) writable() []string { return []string{p.work, p.tmp, p.hom
 // remove deletes the directories and whatever the test left in them, even
 // a directory it made unreadable.
 func (p *privateDirs) remove() {
-	if os.RemoveAll(p.dir) == nil {
+	// Root needs no permission to remove anything; a grader that is not
+	// root may find directories the test (its own user) made unreadable.
+	if os.RemoveAll(p.dir) == nil || os.Getuid() == 0 {
 		return
 	}
 	_ = filepath.WalkDir(p.dir, func(path string, d fs.DirEntry, err error) error {

@@ -90,6 +90,7 @@ func trampoline(raw string) {
 	if err := installSeccomp(); err != nil {
 		sandboxFail("%v", err)
 	}
+	closeInherited()
 	if cfg.Probe {
 		os.Exit(0)
 	}
@@ -98,6 +99,18 @@ func trampoline(raw string) {
 	}
 	err := unix.Exec(cfg.Binary, cfg.Args, cfg.Env)
 	sandboxFail("exec %s: %v", cfg.Binary, err)
+}
+
+// closeInherited marks every descriptor above standard error close-on-exec:
+// whatever the grader's own parent left open (a pipe, a log file) must not
+// reach the test.
+func closeInherited() {
+	if unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC) == nil {
+		return
+	}
+	for fd := 3; fd < 1<<16; fd++ { // kernels before 5.11
+		unix.CloseOnExec(fd)
+	}
 }
 
 const sandboxFailure = 125
@@ -122,10 +135,11 @@ var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
 // read-only; a /dev of a few devices and a private /dev/shm; a /proc of
 // the sandbox's own processes, read-only (so that no process can open
 // /proc/*/mem for writing); a private /tmp; the test binary at its own
-// path, read-only; and the writable directories at their own paths. The
-// old root is then detached, so nothing else of the host is reachable by
-// any path. The private file systems vanish with the mount namespace when
-// the sandbox's last process ends.
+// path, read-only; and the writable directories at their own paths, each
+// a size-limited tmpfs of its own (nothing the test writes reaches the
+// host's disks). The old root is then detached, so nothing else of the
+// host is reachable by any path. The private file systems vanish with the
+// mount namespace when the sandbox's last process ends.
 func enterNamespaces(cfg *sandboxConfig) error {
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("make mounts private: %w", err)
@@ -166,8 +180,11 @@ func enterNamespaces(cfg *sandboxConfig) error {
 		hidden = append(hidden, in(dir))
 	}
 	for _, dir := range cfg.Writable {
-		if err := bindAt(dir, in(dir), false); err != nil {
-			return err
+		if err := os.MkdirAll(in(dir), 0o700); err != nil {
+			return fmt.Errorf("mount point for %s: %w", dir, err)
+		}
+		if err := unix.Mount("tmpfs", in(dir), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=256m,mode=0700"); err != nil {
+			return fmt.Errorf("mount %s: %w", dir, err)
 		}
 	}
 	if cfg.Binary != "" {
@@ -435,7 +452,7 @@ func privateBase() string {
 // prepare gives the test's user what it needs of the private directories
 // and the binary placed in them, when that user is not the grader's: a way
 // through the private directory (not a listing), its own writable
-// directories, and a binary it may execute but not change.
+// directories, and a binary it may execute but neither read nor change.
 func prepare(iso Isolation, p *privateDirs, binary string) error {
 	if !asUnprivileged(iso) {
 		return nil
@@ -443,7 +460,10 @@ func prepare(iso Isolation, p *privateDirs, binary string) error {
 	if err := os.Chmod(p.dir, 0o711); err != nil {
 		return err
 	}
-	if err := os.Chmod(binary, 0o555); err != nil {
+	// Execute-only: the test may run the binary (its helper processes
+	// are the binary itself) but not read it, so the hidden tests'
+	// strings in it cannot be printed into its feedback.
+	if err := os.Chmod(binary, 0o111); err != nil {
 		return err
 	}
 	for _, d := range p.writable() {
@@ -599,10 +619,10 @@ func tryIsolation(iso Isolation) error {
 	return nil
 }
 
-// watchMemory kills the process group of pid once the resident memory of
-// its processes passes limit, and reports whether it did. It returns when
-// stop is closed.
-func watchMemory(pgid int, limit int64, stop <-chan struct{}, exceeded chan<- struct{}) {
+// watchMemory kills the test's processes once their resident memory
+// passes limit, and reports whether it did. It returns when stop is
+// closed.
+func watchMemory(pid int, limit int64, stop <-chan struct{}, exceeded chan<- struct{}) {
 	if limit <= 0 {
 		return
 	}
@@ -615,23 +635,33 @@ func watchMemory(pgid int, limit int64, stop <-chan struct{}, exceeded chan<- st
 			return
 		case <-tick.C:
 		}
-		if groupRSS(pgid)*page > limit {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		if sandboxRSS(pid)*page > limit {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = syscall.Kill(pid, syscall.SIGKILL) // takes its PID namespace with it
 			close(exceeded)
 			return
 		}
 	}
 }
 
-// groupRSS adds up the resident pages of the processes in a process group.
-func groupRSS(pgid int) int64 {
+// sandboxRSS adds up the resident pages of the test's processes: those in
+// its process group and those descended from it, so that a child that
+// moved to a group of its own still counts. (Under namespaces an orphan is
+// adopted by the test process, the namespace's first, and stays a
+// descendant.)
+func sandboxRSS(pid int) int64 {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
 	}
-	var total int64
+	type proc struct {
+		ppid, pgrp int
+		rss        int64
+	}
+	procs := map[int]proc{}
 	for _, e := range entries {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -650,11 +680,20 @@ func groupRSS(pgid int) int64 {
 		if len(f) < 22 {
 			continue
 		}
-		if g, err := strconv.Atoi(f[2]); err != nil || g != pgid {
-			continue
-		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
 		rss, _ := strconv.ParseInt(f[21], 10, 64)
-		total += rss
+		procs[p] = proc{ppid, pgrp, rss}
+	}
+	var total int64
+	for p, pr := range procs {
+		in := pr.pgrp == pid
+		for q, hops := p, 0; !in && q > 1 && hops < len(procs); q, hops = procs[q].ppid, hops+1 {
+			in = q == pid
+		}
+		if in {
+			total += pr.rss
+		}
 	}
 	return total
 }

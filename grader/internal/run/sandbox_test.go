@@ -6,7 +6,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -137,15 +139,23 @@ func TestMemoryLimit(t *testing.T) {
 	bin := compile(t, ".")
 	lim := DefaultLimits
 	lim.Memory = 64 << 20
-	o, err := Test(context.Background(), Spec{
-		Binary: bin, Package: "example.com/fixture", Test: "TestHog",
-		Timeout: 30 * time.Second, Isolation: IsolateLimits, Limits: lim,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !o.MemoryExceeded || o.Passed("TestHog") {
-		t.Errorf("MemoryExceeded = %v, passed = %v; want a memory hog stopped", o.MemoryExceeded, o.Passed("TestHog"))
+	// TestHogAway's hog is a child in a process group of its own.
+	for _, test := range []string{"TestHog", "TestHogAway"} {
+		for _, iso := range []Isolation{IsolateLimits, IsolateNamespaces} {
+			if got, _ := Probe(); got < iso {
+				continue
+			}
+			o, err := Test(context.Background(), Spec{
+				Binary: bin, Package: "example.com/fixture", Test: test,
+				Timeout: 30 * time.Second, Isolation: iso, Limits: lim,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !o.MemoryExceeded || o.Passed(test) {
+				t.Errorf("%s at %s: MemoryExceeded = %v, passed = %v; want a memory hog stopped", test, iso, o.MemoryExceeded, o.Passed(test))
+			}
+		}
 	}
 }
 
@@ -164,10 +174,17 @@ func TestReadOnlyWorld(t *testing.T) {
 			if err := os.Mkdir(planted, 0o755); err != nil {
 				t.Fatal(err)
 			}
+			// A descriptor the grader holds without close-on-exec, as one
+			// inherited from whatever started the grader would be.
+			fd, err := syscall.Open("/dev/null", syscall.O_RDONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer syscall.Close(fd)
 			o, err := Test(context.Background(), Spec{
 				Binary: bin, Package: "example.com/fixture", Test: "TestWorld",
 				Timeout: 30 * time.Second, Isolation: iso, Limits: DefaultLimits,
-				Args: []string{"-planted=" + planted},
+				Args: []string{"-planted=" + planted, "-fd=" + strconv.Itoa(fd)},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -197,7 +214,9 @@ func TestReadOnlyWorld(t *testing.T) {
 					t.Errorf("%s: the test could %s", iso, what)
 				}
 			}
-			for _, want := range []string{"wrote .", "wrote " + "/tmp", "wrote /dev/shm", "refused: ptrace a child", "refused: write /etc"} {
+			for _, want := range []string{"wrote .", "wrote " + "/tmp", "wrote /dev/shm", "refused: ptrace a child", "refused: write /etc",
+				"refused: keep a descriptor of the grader's", "refused: install a seccomp filter with prctl",
+				"refused: install a seccomp filter with seccomp", "refused: start a thread that execs"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("%s: no %q in the test's report:\n%s", iso, want, out)
 				}

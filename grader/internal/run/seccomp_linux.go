@@ -9,17 +9,48 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// deniedSyscalls are the system calls by which one process reads or
-// writes another's memory or takes its descriptors. With them, a child the
-// submission started (a shell, a Python interpreter, anything on the
-// machine) could attach to the test process and rewrite the verdict in its
-// memory; no test needs them. The filter answers EPERM, as a kernel whose
-// policy forbids tracing would.
-var deniedSyscalls = []uint32{
-	unix.SYS_PTRACE,
-	unix.SYS_PROCESS_VM_READV,
-	unix.SYS_PROCESS_VM_WRITEV,
-	unix.SYS_PIDFD_GETFD,
+// The system-call filter every test process and everything it starts runs
+// under. Each rule closes a way for code inside the sandbox to change the
+// verdict from outside the Go language; none is something a test needs.
+// The filter answers EPERM (ENOSYS for clone3, so that callers fall back
+// to clone, whose flags the filter can read), as a kernel whose policy
+// forbids the call would.
+//
+//   - ptrace, process_vm_readv, process_vm_writev, pidfd_getfd: a child
+//     (a shell, a Python interpreter, anything on the machine) could
+//     attach to the test process and rewrite the verdict in its memory, or
+//     take its descriptors.
+//   - seccomp, and prctl(PR_SET_SECCOMP): a filter of the submission's own
+//     could make the testing package's exit with a failing status fail,
+//     and the process would end with status 0.
+//   - clone with both CLONE_THREAD and CLONE_VFORK: the child of an exec
+//     would be a thread of the test process, and its exec would replace
+//     the test process itself. The Go runtime's own threads never ask for
+//     CLONE_VFORK.
+//   - clone3: its flags sit in memory, out of a filter's reach.
+const (
+	cloneThreadVfork = unix.CLONE_THREAD | unix.CLONE_VFORK
+)
+
+// A seccompRule matches one system call, with an optional test on the low
+// 32 bits of its first argument.
+type seccompRule struct {
+	nr uint32
+	// mask and value, when mask is not 0: the rule matches only when
+	// arg0 & mask == value.
+	mask, value uint32
+	errno       unix.Errno
+}
+
+var seccompRules = []seccompRule{
+	{nr: unix.SYS_PTRACE, errno: unix.EPERM},
+	{nr: unix.SYS_PROCESS_VM_READV, errno: unix.EPERM},
+	{nr: unix.SYS_PROCESS_VM_WRITEV, errno: unix.EPERM},
+	{nr: unix.SYS_PIDFD_GETFD, errno: unix.EPERM},
+	{nr: unix.SYS_SECCOMP, errno: unix.EPERM},
+	{nr: unix.SYS_PRCTL, mask: 0xffffffff, value: unix.PR_SET_SECCOMP, errno: unix.EPERM},
+	{nr: unix.SYS_CLONE, mask: cloneThreadVfork, value: cloneThreadVfork, errno: unix.EPERM},
+	{nr: unix.SYS_CLONE3, errno: unix.ENOSYS},
 }
 
 // auditArch is the architecture a seccomp filter sees for this program's
@@ -34,41 +65,59 @@ func auditArch() (uint32, error) {
 	return 0, fmt.Errorf("no system-call filter for %s", runtime.GOARCH)
 }
 
-// seccompFilter is the BPF program that enforces deniedSyscalls. A system
-// call made under another architecture's convention (the 32-bit entry
-// points of amd64, the x32 numbers) is refused whole: it would carry other
-// numbers, and no Go program makes one.
+// seccompFilter compiles seccompRules to a BPF program. A system call made
+// under another architecture's convention (the 32-bit entry points of
+// amd64, the x32 numbers) is refused whole: it would carry other numbers,
+// and no Go program makes one.
 func seccompFilter() ([]unix.SockFilter, error) {
 	arch, err := auditArch()
 	if err != nil {
 		return nil, err
 	}
 	const (
-		offNr   = 0 // struct seccomp_data: int nr; __u32 arch; ...
+		offNr   = 0 // struct seccomp_data: int nr; __u32 arch; __u64 ip; __u64 args[6]
 		offArch = 4
+		offArg0 = 16 // the low half on the little-endian machines above
 		x32Bit  = 0x40000000
 	)
-	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
-	jump := func(code uint16, k uint32, jt, jf uint8) unix.SockFilter {
-		return unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k}
+	var prog []unix.SockFilter
+	// jumps to the final "foreign" verdict, patched once its place is known.
+	var toForeign []int
+	emit := func(code uint16, k uint32, jt, jf uint8) int {
+		prog = append(prog, unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k})
+		return len(prog) - 1
 	}
-	n := uint8(len(deniedSyscalls))
-	// Layout: arch check, load nr, x32 check, one test per denied call,
-	// allow, deny, foreign.
-	prog := []unix.SockFilter{
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArch),
-		jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, arch, 0, n+4), // to foreign
-		stmt(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offNr),
-		jump(unix.BPF_JMP|unix.BPF_JGE|unix.BPF_K, x32Bit, n+2, 0), // to foreign
+	ret := func(k uint32) { emit(unix.BPF_RET|unix.BPF_K, k, 0, 0) }
+	emit(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArch, 0, 0)
+	toForeign = append(toForeign, emit(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, arch, 0, 0)) // jf: foreign
+	emit(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offNr, 0, 0)
+	x32 := emit(unix.BPF_JMP|unix.BPF_JGE|unix.BPF_K, x32Bit, 0, 0) // jt: foreign
+	for _, r := range seccompRules {
+		verdict := unix.SECCOMP_RET_ERRNO | uint32(r.errno)
+		if r.mask == 0 {
+			emit(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, r.nr, 0, 1)
+			ret(verdict)
+			continue
+		}
+		// nr matches: load arg0, mask it, compare; the accumulator
+		// must hold nr again for the next rule.
+		emit(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, r.nr, 0, 5)
+		emit(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offArg0, 0, 0)
+		emit(unix.BPF_ALU|unix.BPF_AND|unix.BPF_K, r.mask, 0, 0)
+		emit(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, r.value, 0, 1)
+		ret(verdict)
+		emit(unix.BPF_LD|unix.BPF_W|unix.BPF_ABS, offNr, 0, 0)
 	}
-	for i, nr := range deniedSyscalls {
-		prog = append(prog, jump(unix.BPF_JMP|unix.BPF_JEQ|unix.BPF_K, nr, n-uint8(i), 0)) // to deny
+	ret(unix.SECCOMP_RET_ALLOW)
+	foreign := len(prog)
+	ret(unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS))
+	for _, i := range toForeign {
+		prog[i].Jf = uint8(foreign - i - 1)
 	}
-	prog = append(prog,
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ALLOW),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ERRNO|uint32(unix.EPERM)),
-		stmt(unix.BPF_RET|unix.BPF_K, unix.SECCOMP_RET_ERRNO|uint32(unix.ENOSYS)),
-	)
+	prog[x32].Jt = uint8(foreign - x32 - 1)
+	if len(prog) > 255 {
+		return nil, errors.New("system-call filter too long for its jumps")
+	}
 	return prog, nil
 }
 
