@@ -10,6 +10,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/run"
+	"github.com/ipclab/ipclab/grader/internal/score"
 	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
 )
 
@@ -17,15 +18,22 @@ import (
 // write-outside submission tries to write into it.
 const planted = "/var/tmp/ipclab-planted"
 
-// An attack is one corpus entry: the exercises it is graded on, whether
-// the static checks refuse it (otherwise its code must have run, or the
-// test proves nothing), and the host paths it tries to leave behind.
+// An attack is one corpus entry: the exercises it is graded on, what the
+// checks before the build say when they refuse it ("" when they must not:
+// then its code must have run, or the test proves nothing), and the host
+// paths it tries to leave behind.
 type attack struct {
 	name      string
 	exercises []string
-	refused   bool
+	refusal   string
 	leaves    []string
 }
+
+// Refusals.
+const (
+	notAllowed = "is not allowed"
+	symlink    = "is a symbolic link"
+)
 
 var corpus = []attack{
 	{name: "binary-swap", exercises: []string{"pipe"}},
@@ -33,10 +41,17 @@ var corpus = []attack{
 	{name: "rewrite-args", exercises: []string{"pipe"}},
 	{name: "child-role", exercises: []string{"pipe"}},
 	{name: "child-stdout", exercises: []string{"pipe"}},
-	{name: "forged-exit-init", exercises: []string{"pipe"}, refused: true},
-	{name: "exit-var-initializer", exercises: []string{"pipe"}, refused: true},
-	{name: "exit-func-value", exercises: []string{"pipe"}, refused: true},
-	{name: "exit-dot-import", exercises: []string{"pipe"}, refused: true},
+	{name: "forged-exit-init", exercises: []string{"pipe"}, refusal: notAllowed},
+	{name: "exit-var-initializer", exercises: []string{"pipe"}, refusal: notAllowed},
+	{name: "exit-func-value", exercises: []string{"pipe"}, refusal: notAllowed},
+	{name: "exit-dot-import", exercises: []string{"pipe"}, refusal: notAllowed},
+	{name: "clone-thread-exec", exercises: []string{"pipe"}, refusal: notAllowed},
+	{name: "clone-thread-exec-fifo", exercises: []string{"fifo"}, refusal: notAllowed},
+	{name: "seccomp-exit0", exercises: []string{"shm"}, refusal: notAllowed},
+	{name: "race-confusion", exercises: []string{"counter"}, refusal: notAllowed},
+	{name: "race-exit-call", exercises: []string{"counter"}},
+	{name: "race-exit-call-mailbox", exercises: []string{"mailbox"}},
+	{name: "symlinked-dir", exercises: []string{"pipe"}, refusal: symlink},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
 		"/etc/ipclab-hostile",
 		"/usr/local/go/ipclab-hostile",
@@ -98,8 +113,13 @@ func gradeAttack(t *testing.T, repo *course.Repo, g *grading.Grader, iso run.Iso
 		t.Fatalf("grading %s: %v", a.name, err)
 	}
 	for _, ex := range res.Exercises {
-		if refused := strings.Contains(ex.Message, "is not allowed"); ex.ID == a.exercises[0] && refused != a.refused {
-			t.Errorf("%s at isolation %s: refused by the static checks = %v, want %v: %s", a.name, iso, refused, a.refused, ex.Message)
+		if ex.ID == a.exercises[0] {
+			switch refused := ex.Status == score.Error && ex.Message != "" && !strings.HasPrefix(ex.Message, "note:"); {
+			case a.refusal == "" && refused:
+				t.Errorf("%s at isolation %s: refused before it ran, but the attack must run to prove anything: %s", a.name, iso, ex.Message)
+			case a.refusal != "" && !strings.Contains(ex.Message, a.refusal):
+				t.Errorf("%s at isolation %s: message %q, want it refused (%q)", a.name, iso, ex.Message, a.refusal)
+			}
 		}
 		// The unchanged stub of every exercise earns zero: verify proves it.
 		if ex.Score != 0 {

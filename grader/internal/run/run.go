@@ -76,6 +76,11 @@ type Outcome struct {
 	// Signal names the signal that ended the process ("SIGSEGV"), when
 	// one did and the grader did not send it; "" otherwise.
 	Signal string
+	// RaceReported is set when the output holds a race detector's report,
+	// whatever the exit status says: the race detector halts the process
+	// at its first report, and a process that got past one (or exited 0
+	// after one) has not passed.
+	RaceReported bool
 	// Tampered says why the test was not run when its binary is no
 	// longer the one the grader built (an earlier test of the same
 	// submission rewrote it); "" otherwise.
@@ -88,7 +93,7 @@ type Outcome struct {
 // package's own final pass, and exit status 0.
 func (o *Outcome) Passed(test string) bool {
 	r := o.Report.Test(test)
-	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && o.Tampered == "" && !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded
+	return r != nil && r.Outcome == testjson.Passed && o.Report.Finished && o.Report.Passed && o.ExitCode == 0 && o.Tampered == "" && !o.RaceReported && !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded
 }
 
 // Test runs one test and returns what happened. An error means the grader
@@ -189,7 +194,9 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
 		return nil, fmt.Errorf("wait for test binary: %w", waitErr)
 	}
-	o.Report, err = convert(ctx, out.Bytes(), s.Package)
+	raw := out.Bytes()
+	o.RaceReported = bytes.Contains(raw, []byte("WARNING: DATA RACE"))
+	o.Report, err = convert(ctx, raw, s.Package)
 	if err != nil {
 		return nil, err
 	}

@@ -452,7 +452,7 @@ func privateBase() string {
 // prepare gives the test's user what it needs of the private directories
 // and the binary placed in them, when that user is not the grader's: a way
 // through the private directory (not a listing), its own writable
-// directories, and a binary it may execute but neither read nor change.
+// directories, and a binary it may execute but not change.
 func prepare(iso Isolation, p *privateDirs, binary string) error {
 	if !asUnprivileged(iso) {
 		return nil
@@ -460,10 +460,12 @@ func prepare(iso Isolation, p *privateDirs, binary string) error {
 	if err := os.Chmod(p.dir, 0o711); err != nil {
 		return err
 	}
-	// Execute-only: the test may run the binary (its helper processes
-	// are the binary itself) but not read it, so the hidden tests'
-	// strings in it cannot be printed into its feedback.
-	if err := os.Chmod(binary, 0o111); err != nil {
+	// Not execute-only (0111), though that would keep the hidden tests'
+	// strings in the binary from being read: a process whose binary it
+	// cannot read is not dumpable, and the race detector then cannot halt
+	// it at a race report (it exits with 0 instead of 66), which a
+	// deliberate data race would use.
+	if err := os.Chmod(binary, 0o555); err != nil {
 		return err
 	}
 	for _, d := range p.writable() {

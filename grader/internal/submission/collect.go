@@ -52,6 +52,12 @@ func Collect(root, courseRoot string, ex *course.Exercise) (*Collected, error) {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
 	c := &Collected{}
+	// A directory on the way that is a symbolic link could lead anywhere
+	// on the grader's machine: to the course's own solutions, say.
+	if link := symlinkOnPath(root, ex.Dir); link != "" {
+		c.Problems = append(c.Problems, Problem{File: link, Msg: "is a symbolic link: submit the directory itself, with the files in it"})
+		return c, nil
+	}
 	editable := map[string]bool{}
 	for _, name := range ex.Editable {
 		editable[name] = true
@@ -87,6 +93,19 @@ func Collect(root, courseRoot string, ex *course.Exercise) (*Collected, error) {
 // readEditable reads one editable file, refusing anything but a regular
 // file of reasonable size: a symbolic link could point at the grader's own
 // files and have them echoed back in a compiler message.
+// symlinkOnPath returns the first directory of rel (a slash-separated
+// path below root) that is a symbolic link, or "".
+func symlinkOnPath(root, rel string) string {
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		p := path.Join(parts[:i+1]...)
+		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p))); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
 func readEditable(file, rel string) ([]byte, *Problem) {
 	st, err := os.Lstat(file)
 	switch {

@@ -69,6 +69,17 @@ func TestCollectRefuses(t *testing.T) {
 				t.Skip("no symbolic links here:", err)
 			}
 		}, "is a symbolic link"},
+		{"symlinked directory", func(t *testing.T, sub string) {
+			elsewhere := filepath.Dir(secret)
+			if err := os.Rename(secret, filepath.Join(elsewhere, "buffer.go")); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Rename(filepath.Join(elsewhere, "buffer.go"), secret) })
+			os.MkdirAll(filepath.Join(sub, "exercises"), 0o755)
+			if err := os.Symlink(elsewhere, filepath.Join(sub, "exercises/3-buffer")); err != nil {
+				t.Skip("no symbolic links here:", err)
+			}
+		}, "is a symbolic link: submit the directory itself"},
 		{"directory", func(t *testing.T, sub string) { os.MkdirAll(filepath.Join(sub, "exercises/3-buffer/buffer.go"), 0o755) }, "is not a regular file"},
 		{"huge", func(t *testing.T, sub string) {
 			write(t, sub, "exercises/3-buffer/buffer.go", "package buffer\n"+strings.Repeat("//\n", MaxFileSize))
