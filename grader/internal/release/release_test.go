@@ -387,8 +387,8 @@ func TestBadCourse(t *testing.T) {
 			return os.WriteFile(repo.Path(course.SolutionsDir, "pipe", "extra.go"), []byte("package pipe\n"), 0o644)
 		}, "solutions/pipe/extra.go is not an editable file of pipe (pipe.go)"},
 		{"the course already has a score folder", func(repo *course.Repo) error {
-			return os.WriteFile(repo.Path("exercises", "score", "points.json"), []byte("{}"), 0o644)
-		}, "exercises/score/points.json exists in the course checkout, and the release writes its own"},
+			return os.MkdirAll(repo.Path("exercises", "score"), 0o755)
+		}, "exercises/score exists in the course checkout, and the release writes its score program there"},
 		{"a symbolic link", func(repo *course.Repo) error {
 			return os.Symlink("/etc/passwd", repo.Path("exercises", "1-counter", "passwd"))
 		}, "exercises/1-counter/passwd is not a regular file"},
@@ -397,7 +397,6 @@ func TestBadCourse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			requireGit(t)
 			repo := courseCopy(t)
-			os.MkdirAll(repo.Path("exercises", "score"), 0o755)
 			if err := tt.change(repo); err != nil {
 				t.Fatal(err)
 			}

@@ -182,6 +182,8 @@ func exerciseFiles(repo *course.Repo) ([]File, error) {
 			return nil
 		}
 		switch {
+		case d.IsDir() && rel == ScoreDir:
+			return fmt.Errorf("%s exists in the course checkout, and the release writes its score program there: rename the course's", rel)
 		case d.IsDir():
 			return nil
 		case strings.HasSuffix(name, ".test"):
