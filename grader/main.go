@@ -10,6 +10,7 @@
 //	test [EX...]         a student's check: the visible tests on this working copy
 //	grade SUBMISSION     visible and hidden tests on one submission
 //	verify               solutions earn full marks, stubs nothing, every mutant is caught
+//	release OUT          the student repository, and with -git its solutions branch
 //
 // Run "go run ./grader help <command>" for a command's flags.
 //
@@ -35,6 +36,7 @@ import (
 
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/release"
 	"github.com/ipclab/ipclab/grader/internal/report"
 	"github.com/ipclab/ipclab/grader/internal/run"
 	"github.com/ipclab/ipclab/grader/internal/score"
@@ -71,6 +73,8 @@ type options struct {
 	short     bool
 	isolation string
 	budget    time.Duration
+	git       bool
+	force     bool
 	stderr    io.Writer
 }
 
@@ -107,6 +111,13 @@ func init() {
 				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
 			},
 			run: verifyCmd},
+		{name: "release", args: "OUT", summary: "write the student repository to OUT, and with -git its solutions branch",
+			flags: func(fs *flag.FlagSet, o *options) {
+				rootFlag(fs, o)
+				fs.BoolVar(&o.git, "git", false, "make OUT a git repository: the template on branch main, the reference solutions on branch solutions")
+				fs.BoolVar(&o.force, "force", false, "replace an earlier release in OUT")
+			},
+			run: releaseCmd},
 	}
 }
 
@@ -432,6 +443,26 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 		return err
 	}
 	return verifySummary(rep, stdout)
+}
+
+func releaseCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return usageError{"release takes one output directory"}
+	}
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	sum, err := release.Write(ctx, repo, args[0], release.Options{Git: o.git, Force: o.force})
+	var bad *release.OutputError
+	if errors.As(err, &bad) {
+		return usageError{err.Error()}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, sum)
+	return nil
 }
 
 func verifySummary(rep *verify.Report, w io.Writer) error {
