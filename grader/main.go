@@ -73,9 +73,27 @@ type options struct {
 	short     bool
 	isolation string
 	budget    time.Duration
+	also      []alsoOutput
 	git       bool
 	force     bool
 	stderr    io.Writer
+}
+
+// An alsoOutput is one -also FORMAT=FILE: the result appended to FILE,
+// which may be one of GitHub Actions' files ($GITHUB_STEP_SUMMARY,
+// $GITHUB_ENV) that other steps read.
+type alsoOutput struct{ format, file string }
+
+func (a alsoOutput) write(res *score.Result) error {
+	f, err := os.OpenFile(a.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := report.Write(f, a.format, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // defaultBudget bounds the wall time of grading one submission (-budget).
@@ -134,6 +152,14 @@ func outputFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.format, "format", "table", "output `format`: "+strings.Join(report.Formats, ", "))
 	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
 	fs.Float64Var(&o.failUnder, "fail-under", 0, "exit with status 1 when the score is under `PERCENT` of the maximum")
+	fs.Func("also", "also append the result in another format to a file, as `FORMAT=FILE` (repeatable): -also markdown=\"$GITHUB_STEP_SUMMARY\" grades once for two outputs", func(v string) error {
+		format, file, ok := strings.Cut(v, "=")
+		if !ok || file == "" || !report.ValidFormat(format) {
+			return fmt.Errorf("want FORMAT=FILE with a format of %s", strings.Join(report.Formats, ", "))
+		}
+		o.also = append(o.also, alsoOutput{format, file})
+		return nil
+	})
 	fs.DurationVar(&o.budget, "budget", defaultBudget, "grade the whole submission, builds included, within `DURATION`: tests whose turn comes later are not run and score nothing (0: no limit)")
 }
 
@@ -416,6 +442,11 @@ func newGrader(o *options, repo *course.Repo, opts grading.Options) (*grading.Gr
 func finish(o *options, res *score.Result, stdout io.Writer) error {
 	if err := report.Write(stdout, o.format, res); err != nil {
 		return err
+	}
+	for _, a := range o.also {
+		if err := a.write(res); err != nil {
+			return err
+		}
 	}
 	if o.failUnder > 0 && res.MaxScore > 0 && res.Score*100 < o.failUnder*res.MaxScore {
 		return lowScore{fmt.Sprintf("score %g/%g is under %g%%", res.Score, res.MaxScore, o.failUnder)}

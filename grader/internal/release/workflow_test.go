@@ -36,43 +36,30 @@ func TestWorkflowGolden(t *testing.T) {
 	}
 }
 
-// The workflow follows the manifests: one reporter runner per exercise,
-// its result read from the grading step's output of the same name, into
-// the variable the reporter reads (classroom-resources/
+// The workflow grades once: the points go to $GITHUB_ENV, one runner per
+// test, in the variables the reporter reads (classroom-resources/
 // autograding-grading-reporter, src/main.js: the runner's id upper-cased,
-// then _RESULTS).
-func TestWorkflowFollowsManifests(t *testing.T) {
+// then _RESULTS), with the runners' list in IPCLAB_RUNNERS; the feedback
+// goes to the run's summary.
+func TestWorkflowGradesOnce(t *testing.T) {
 	repo := courseRepo(t)
-	extra := *repo.Exercises[0]
-	extra.ID, extra.Number = "semaphore", 10
-	repo.Exercises = append(repo.Exercises[:len(repo.Exercises):len(repo.Exercises)], &extra)
-
 	data, err := Workflow(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wf := string(data)
-	var ids []string
-	for _, ex := range repo.Exercises {
-		ids = append(ids, ex.ID)
-		env := strings.ToUpper(ex.ID) + "_RESULTS: ${{ steps.grade.outputs." + ex.ID + " }}"
-		if !strings.Contains(wf, "\n          "+env+"\n") {
-			t.Errorf("the reporter's env lacks %s", env)
-		}
-	}
-	if want := "\n          runners: " + strings.Join(ids, ",") + "\n"; !strings.Contains(wf, want) {
-		t.Errorf("the workflow lacks%s", want)
+	if n := strings.Count(wf, "go run ./grader grade"); n != 1 {
+		t.Errorf("the workflow runs the grader %d times, want once", n)
 	}
 	for _, want := range []string{
-		// The step the reporter reads, printing <id>=<base64> lines.
-		`(?m)^        id: grade\n        working-directory: course\n        timeout-minutes: \d+\n        run: go run \./grader grade -isolation namespaces -budget 8m -format classroom "\$GITHUB_WORKSPACE/submission" >> "\$GITHUB_OUTPUT"$`,
-		`(?m)^        run: go run \./grader grade -isolation namespaces -budget 8m -format markdown "\$GITHUB_WORKSPACE/submission" >> "\$GITHUB_STEP_SUMMARY"$`,
+		`(?m)^        run: go run \./grader grade -isolation namespaces -budget 8m -format classroom -also "markdown=\$GITHUB_STEP_SUMMARY" "\$GITHUB_WORKSPACE/submission" >> "\$GITHUB_ENV"$`,
+		`(?m)^        uses: classroom-resources/autograding-grading-reporter@v1\n        with:\n          runners: \$\{\{ env\.IPCLAB_RUNNERS \}\}$`,
 		`(?m)^        run: sudo sysctl -w kernel\.apparmor_restrict_unprivileged_userns=0 \|\| true$`,
 		`(?m)^          repository: \$\{\{ vars\.IPCLAB_COURSE_REPO \}\}\n          token: \$\{\{ secrets\.IPCLAB_COURSE_TOKEN \}\}\n          path: course\n          persist-credentials: false$`,
 		`(?m)^          go-version-file: course/go\.mod$`,
 		`::error title=Autograding is not set up::The Actions variable IPCLAB_COURSE_REPO is not set`,
 		`::error title=Autograding is not set up::The Actions secret IPCLAB_COURSE_TOKEN is not set`,
-		`(?m)^    timeout-minutes: 25$`,
+		`(?m)^    timeout-minutes: 15$`,
 	} {
 		if !regexp.MustCompile(want).MatchString(wf) {
 			t.Errorf("the workflow does not match %s", want)
