@@ -97,20 +97,11 @@ func forbiddenFunc(fn *types.Func) *forbiddenFuncs {
 	return nil
 }
 
-// unsafeShape is the one use of unsafe.Pointer a submission may make: the
-// race detector's checkptr instrumentation (on in every graded build)
-// checks at run time that such a pointer is aligned and lies inside one
-// allocation, and the types it may point to hold no pointers.
-const unsafeShape = "(*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64"
-
-const unsafeWhy = "it points a *uint32 or *uint64 into a mapped segment for sync/atomic, and the race detector checks that pointer when the tests run; any other use of unsafe can read or write memory that is not yours"
-
 // checkTypes type-checks files (the editable files, parsed into fset)
 // together with the exercise's trusted non-test files, and reports every
-// reference in files to a forbidden function and every use of unsafe but
-// the one allowed shape. Type errors are ignored: the compiler reports
-// them better, and whatever did type-check is still looked at. An error
-// is the grader's own failure.
+// reference in files to a forbidden function. Type errors are ignored: the
+// compiler reports them better, and whatever did type-check is still
+// looked at. An error is the grader's own failure.
 func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet, files []*ast.File) ([]Problem, error) {
 	info, _, err := typeCheck(ctx, repo, ex, fset, files)
 	if err != nil {
@@ -121,18 +112,11 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 		p := fset.Position(pos)
 		probs = append(probs, Problem{File: p.Filename, Line: p.Line, Col: p.Column, Msg: fmt.Sprintf(format, args...)})
 	}
-	unsafeAllowed := slices.Contains(ex.Imports, "unsafe")
 	for _, file := range files {
 		sels := map[*ast.Ident]*ast.SelectorExpr{}
-		allowedPointer := map[*ast.Ident]bool{}
 		ast.Inspect(file, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.SelectorExpr:
+			if n, ok := n.(*ast.SelectorExpr); ok {
 				sels[n.Sel] = n
-			case *ast.CallExpr:
-				if id := allowedUnsafePointer(info, n); id != nil {
-					allowedPointer[id] = true
-				}
 			}
 			return true
 		})
@@ -145,23 +129,9 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 			if obj == nil || obj.Pkg() == nil {
 				return true
 			}
-			name, aka, pos := spelled(info, id, sels[id])
-			if obj.Pkg() == types.Unsafe {
-				// Where unsafe may not be imported at all, the import's
-				// problem says all there is to say.
-				switch {
-				case !unsafeAllowed:
-				case obj.Name() == "Sizeof" || obj.Name() == "Alignof" || obj.Name() == "Offsetof":
-				case obj.Name() == "Pointer" && allowedPointer[id]:
-				case obj.Name() == "Pointer":
-					at(pos, "%s is allowed only as %s%s: %s", name, unsafeShape, aka, unsafeWhy)
-				default:
-					at(pos, "%s is not allowed: the only use of unsafe here is %s (and unsafe.Sizeof, Alignof and Offsetof)%s: %s", name, unsafeShape, aka, unsafeWhy)
-				}
-				return true
-			}
 			if fn, ok := obj.(*types.Func); ok {
 				if row := forbiddenFunc(fn); row != nil {
+					name, aka, pos := spelled(info, id, sels[id])
 					at(pos, "%s is not allowed: %s%s; %s", name, row.reason, aka, row.hint)
 				}
 			}
@@ -220,93 +190,6 @@ func spelled(info *types.Info, id *ast.Ident, sel *ast.SelectorExpr) (name, aka 
 		meaning = obj.Pkg().Path() + "." + obj.Name()
 	}
 	return name, " (" + name + " is " + meaning + ")", pos
-}
-
-// allowedUnsafePointer reports whether call is the allowed shape
-// (*T)(unsafe.Pointer(&b[i])), and returns the identifier that names
-// unsafe.Pointer in it. Where the operands' types are unknown (the code
-// does not compile) the shape alone decides: the compiler will refuse
-// the code anyway.
-func allowedUnsafePointer(info *types.Info, call *ast.CallExpr) *ast.Ident {
-	if len(call.Args) != 1 || call.Ellipsis.IsValid() {
-		return nil
-	}
-	conv, ok := info.Types[call.Fun]
-	if !ok || !conv.IsType() {
-		return nil
-	}
-	if !unknown(conv.Type) {
-		ptr, ok := types.Unalias(conv.Type).(*types.Pointer)
-		if !ok || !unknown(ptr.Elem()) && !atomicTarget(ptr.Elem()) {
-			return nil
-		}
-	}
-	inner, ok := ast.Unparen(call.Args[0]).(*ast.CallExpr)
-	if !ok || len(inner.Args) != 1 || inner.Ellipsis.IsValid() {
-		return nil
-	}
-	var id *ast.Ident
-	switch f := ast.Unparen(inner.Fun).(type) {
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	}
-	if id == nil || info.Uses[id] != types.Unsafe.Scope().Lookup("Pointer") {
-		return nil
-	}
-	addr, ok := ast.Unparen(inner.Args[0]).(*ast.UnaryExpr)
-	if !ok || addr.Op != token.AND {
-		return nil
-	}
-	index, ok := ast.Unparen(addr.X).(*ast.IndexExpr)
-	if !ok {
-		return nil
-	}
-	if t := info.TypeOf(index.X); t != nil && !unknown(t) && !bytesType(t) {
-		return nil
-	}
-	return id
-}
-
-func unknown(t types.Type) bool {
-	return t == types.Typ[types.Invalid]
-}
-
-// atomicTarget reports whether a *t may point into a []byte: t holds no
-// pointers and is one of the types sync/atomic works on.
-func atomicTarget(t types.Type) bool {
-	t = types.Unalias(t)
-	if b, ok := t.(*types.Basic); ok {
-		switch b.Kind() {
-		case types.Int32, types.Uint32, types.Int64, types.Uint64:
-			return true
-		}
-		return false
-	}
-	n, ok := t.(*types.Named)
-	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "sync/atomic" || n.TypeArgs().Len() > 0 {
-		return false
-	}
-	switch n.Obj().Name() {
-	case "Int32", "Uint32", "Int64", "Uint64":
-		return true
-	}
-	return false
-}
-
-// bytesType reports whether t is a slice or array of bytes.
-func bytesType(t types.Type) bool {
-	var elem types.Type
-	switch u := t.Underlying().(type) {
-	case *types.Slice:
-		elem = u.Elem()
-	case *types.Array:
-		elem = u.Elem()
-	default:
-		return false
-	}
-	return types.Identical(elem, types.Typ[types.Byte])
 }
 
 // trustedFiles parses the exercise's own non-test files that a student
