@@ -23,3 +23,9 @@ require (
 )
 
 tool github.com/rhysd/actionlint/cmd/actionlint
+
+// The shm solution imports shmview from the exercises module, as students'
+// code does; that module is the exercises folder of this repository.
+require github.com/ipclab/ipclab/exercises v0.0.0
+
+replace github.com/ipclab/ipclab/exercises => ./exercises

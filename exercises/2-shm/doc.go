@@ -17,7 +17,8 @@
 // Nothing orders what two processes do to a segment: that is the
 // programmer's job. A [Mutex] is a lock stored in the segment itself, and
 // a [Ring] is a queue of messages whose indices are stored there; both
-// use sync/atomic on the shared memory.
+// use sync/atomic on the shared memory, through the atomic views of its
+// bytes that the course's shmview package hands out.
 //
 // # Unix only
 //

@@ -13,7 +13,8 @@ const MutexSize = 4
 // of every process that maps the segment. MutexSize zero bytes are an
 // unlocked Mutex, so a Mutex in a new segment needs no set-up.
 type Mutex struct {
-	// TODO: where the lock's state is (not the state itself!)
+	// TODO: where the lock's state is (not the state itself!), such as
+	// the *atomic.Uint32 that shmview.Uint32 returns (see README.md)
 }
 
 // MutexAt returns the Mutex stored at seg.Bytes()[off:off+MutexSize].

@@ -7,7 +7,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
-	"unsafe"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
 )
 
 // MutexSize is the number of bytes of a segment that a Mutex uses.
@@ -23,7 +24,7 @@ const MutexSize = 4
 // indivisible step, and Unlock gives it back with an atomic store, which
 // also publishes everything written in the critical section.
 type Mutex struct {
-	state *uint32
+	state *atomic.Uint32
 }
 
 // MutexAt returns the Mutex stored at seg.Bytes()[off:off+MutexSize].
@@ -34,13 +35,13 @@ func MutexAt(seg *Segment, off int) *Mutex {
 	if off < 0 || off%4 != 0 || off+MutexSize > len(b) {
 		panic(fmt.Sprintf("shm: MutexAt(seg, %d): want a multiple of 4 with room for %d bytes in a segment of %d", off, MutexSize, len(b)))
 	}
-	return &Mutex{state: (*uint32)(unsafe.Pointer(&b[off]))}
+	return &Mutex{state: shmview.Uint32(b, off)}
 }
 
 // TryLock locks m if it is unlocked, and reports whether it did. It never
 // waits.
 func (m *Mutex) TryLock() bool {
-	return atomic.CompareAndSwapUint32(m.state, 0, 1)
+	return m.state.CompareAndSwap(0, 1)
 }
 
 // Lock locks m, waiting while another goroutine or process holds it.
@@ -55,7 +56,7 @@ func (m *Mutex) Lock() {
 // Unlock unlocks m. Unlocking a Mutex that is not locked is a mistake;
 // Unlock panics then.
 func (m *Mutex) Unlock() {
-	if atomic.SwapUint32(m.state, 0) != 1 {
+	if m.state.Swap(0) != 1 {
 		panic("shm: Unlock of an unlocked Mutex")
 	}
 }

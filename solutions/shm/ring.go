@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
 )
 
 // RingHeader is the number of bytes at the start of a ring's region that
@@ -51,8 +52,8 @@ var (
 // publishes the copy, and the other side's atomic load of the index
 // makes the copy visible to it.
 type Ring struct {
-	head, tail *uint64
-	closed     *uint32
+	head, tail *atomic.Uint64
+	closed     *atomic.Uint32
 	data       []byte
 }
 
@@ -67,9 +68,9 @@ func RingAt(seg *Segment, off, size int) *Ring {
 		panic(fmt.Sprintf("shm: RingAt(seg, %d, %d): want off a multiple of 8 and %d <= size <= %d", off, size, RingHeader+RecordHeader+1, len(b)-off))
 	}
 	return &Ring{
-		head:   (*uint64)(unsafe.Pointer(&b[off])),
-		tail:   (*uint64)(unsafe.Pointer(&b[off+8])),
-		closed: (*uint32)(unsafe.Pointer(&b[off+16])),
+		head:   shmview.Uint64(b, off),
+		tail:   shmview.Uint64(b, off+8),
+		closed: shmview.Uint32(b, off+16),
 		data:   b[off+RingHeader : off+size],
 	}
 }
@@ -82,19 +83,19 @@ func (r *Ring) Send(msg []byte) error {
 	if need > uint64(len(r.data)) {
 		return fmt.Errorf("%w: %d bytes, the ring holds messages of at most %d", ErrTooLarge, len(msg), len(r.data)-RecordHeader)
 	}
-	if atomic.LoadUint32(r.closed) != 0 {
+	if r.closed.Load() != 0 {
 		return ErrClosed
 	}
-	tail := atomic.LoadUint64(r.tail) // only this side writes it
+	tail := r.tail.Load() // only this side writes it
 	var b backoff
-	for uint64(len(r.data))-(tail-atomic.LoadUint64(r.head)) < need {
+	for uint64(len(r.data))-(tail-r.head.Load()) < need {
 		b.wait()
 	}
 	var n [RecordHeader]byte
 	binary.LittleEndian.PutUint32(n[:], uint32(len(msg)))
 	r.put(tail, n[:])
 	r.put(tail+RecordHeader, msg)
-	atomic.StoreUint64(r.tail, tail+need) // publish: the record is complete
+	r.tail.Store(tail + need) // publish: the record is complete
 	return nil
 }
 
@@ -104,12 +105,12 @@ func (r *Ring) Send(msg []byte) error {
 // Receive returns 0, io.EOF. When buf is too small for the next message,
 // Receive returns 0, io.ErrShortBuffer and leaves the message in the ring.
 func (r *Ring) Receive(buf []byte) (int, error) {
-	head := atomic.LoadUint64(r.head) // only this side writes it
+	head := r.head.Load() // only this side writes it
 	var b backoff
-	for atomic.LoadUint64(r.tail) == head {
+	for r.tail.Load() == head {
 		// Load closed before tail: the producer stores its last tail
 		// before closed, so if closed is set, that tail is final.
-		if atomic.LoadUint32(r.closed) != 0 && atomic.LoadUint64(r.tail) == head {
+		if r.closed.Load() != 0 && r.tail.Load() == head {
 			return 0, io.EOF
 		}
 		b.wait()
@@ -124,7 +125,7 @@ func (r *Ring) Receive(buf []byte) (int, error) {
 		return 0, io.ErrShortBuffer
 	}
 	r.get(head+RecordHeader, buf[:n])
-	atomic.StoreUint64(r.head, head+uint64(RecordHeader+n)) // release the room
+	r.head.Store(head + uint64(RecordHeader+n)) // release the room
 	return n, nil
 }
 
@@ -132,7 +133,7 @@ func (r *Ring) Receive(buf []byte) (int, error) {
 // received; after them, Receive returns io.EOF. Only the producer closes
 // the ring. Closing a closed ring does nothing.
 func (r *Ring) Close() error {
-	atomic.StoreUint32(r.closed, 1)
+	r.closed.Store(1)
 	return nil
 }
 

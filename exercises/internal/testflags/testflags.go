@@ -22,9 +22,9 @@
 //
 // Go initialises every package a package imports before the package
 // itself. The package under test's test files import this package, and a
-// submission may import only standard packages, none of which runs code
-// of its: so this package's init runs before any of the submission's
-// code. It calls [testing.Init], which defines the test.* flags, and
+// submission may import only standard packages and the course's own (shm
+// imports exercises/shmview), none of which runs code of its: so this
+// package's init runs before any of the submission's code. It calls [testing.Init], which defines the test.* flags, and
 // [flag.Parse], which parses os.Args as the process was given them.
 //
 // What follows in the testing package (read in Go 1.26's

@@ -2,9 +2,10 @@
 // compiles its test binary.
 //
 // The module is a fresh temporary copy of the course's exercises module:
-// its go.mod and go.sum, its shared test helpers, the exercise's directory
-// as the course ships it (visible tests included) and, when grading, the
-// hidden tests. The implementation's files (a student's editable files, a
+// its go.mod and go.sum, its shared packages (the test helpers under
+// internal, and shmview, which the shm exercise's code imports), the
+// exercise's directory as the course ships it (visible tests included)
+// and, when grading, the hidden tests. The implementation's files (a student's editable files, a
 // solution, a mutant) are laid on top last. Nothing else of a submission
 // reaches the build, so an edited test or go.mod changes nothing.
 //
@@ -139,8 +140,10 @@ func assemble(req Request, mod, pkgDir string) error {
 			return err
 		}
 	}
-	if err := copyTree(filepath.Join(src, "internal"), filepath.Join(mod, "internal")); err != nil {
-		return err
+	for _, dir := range sharedDirs {
+		if err := copyTree(filepath.Join(src, dir), filepath.Join(mod, dir)); err != nil {
+			return err
+		}
 	}
 	if err := copyTree(req.Repo.Path(filepath.FromSlash(req.Exercise.Dir)), pkgDir); err != nil {
 		return err
@@ -161,6 +164,12 @@ func assemble(req Request, mod, pkgDir string) error {
 	// manifest can mark editable.
 	return os.WriteFile(filepath.Join(pkgDir, GuardFile), guardSource(req.Exercise), 0o644)
 }
+
+// sharedDirs are the exercises module's packages that are not an
+// exercise: the test helpers, and shmview, the checked atomic views that
+// the shm exercise uses instead of unsafe. They always come from the
+// course.
+var sharedDirs = []string{"internal", "shmview"}
 
 // GuardFile is the test file the grader adds to every package it builds.
 // It imports exercises/internal/testflags, whose initialisation parses the

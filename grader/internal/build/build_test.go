@@ -187,3 +187,53 @@ func TestBuildStoppedBySignal(t *testing.T) {
 		})
 	}
 }
+
+// The course's shared packages, every folder of the exercises module that
+// is not an exercise, are in every module the grader builds, as the
+// course has them: shm's code imports shmview. (Layers are written into
+// the exercise's directory only.)
+func TestSharedPackagesComeFromTheCourse(t *testing.T) {
+	repo := openCourse(t)
+	ex, err := repo.Exercise("shm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := t.TempDir()
+	if err := assemble(Request{Repo: repo, Exercise: ex}, mod, filepath.Join(mod, filepath.FromSlash(ex.PackageDir()))); err != nil {
+		t.Fatal(err)
+	}
+	exercises := map[string]bool{}
+	for _, e := range repo.Exercises {
+		exercises[e.PackageDir()] = true
+	}
+	entries, err := os.ReadDir(repo.Path(course.ExercisesDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		if !ent.IsDir() || exercises[ent.Name()] || strings.HasPrefix(ent.Name(), ".") {
+			continue
+		}
+		src := repo.Path(course.ExercisesDir, ent.Name())
+		err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(repo.Path(course.ExercisesDir), p)
+			if err != nil {
+				return err
+			}
+			want, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if got, err := os.ReadFile(filepath.Join(mod, rel)); err != nil || string(got) != string(want) {
+				t.Errorf("the assembled module's %s is not the course's (%v): is %s in sharedDirs?", filepath.ToSlash(rel), err, ent.Name())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -32,7 +32,8 @@ type Exercise struct {
 	// Editable lists the files, relative to Dir, that a student may edit.
 	// Nothing else is ever taken from a submission.
 	Editable []string `json:"editable"`
-	// Imports is the allow-list for the editable files.
+	// Imports is the allow-list for the editable files. It never holds
+	// unsafe.
 	Imports []string `json:"imports"`
 	// ImportsHint explains the allow-list to a student.
 	ImportsHint string `json:"imports_hint"`
@@ -224,6 +225,9 @@ func (e *Exercise) check() error {
 	}
 	if len(e.Imports) > 0 && e.ImportsHint == "" {
 		bad("imports_hint is required with an allow-list")
+	}
+	if slices.Contains(e.Imports, "unsafe") {
+		bad("imports lists unsafe, which no exercise may allow: it can overwrite any memory of the test process, the testing package's included, and no check tells a harmless use from another; give the exercise a checked helper instead, as shmview is for shm")
 	}
 	if e.Timeout <= 0 {
 		bad("timeout must be positive")

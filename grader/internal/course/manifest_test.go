@@ -50,6 +50,7 @@ func TestParseManifestRejects(t *testing.T) {
 		{`"timeout": "30s"`, `"timeout": "soon"`, "invalid duration"},
 		{`"timeout": "30s"`, `"timeout": "30s", "timeuot": "1s"`, "unknown field"},
 		{`"imports_hint": "sync is enough"`, `"imports_hint": ""`, "imports_hint is required"},
+		{`"imports": ["sync"]`, `"imports": ["sync", "unsafe"]`, "imports lists unsafe, which no exercise may allow"},
 	}
 	for _, tt := range tests {
 		src := strings.Replace(good, tt.from, tt.to, 1)

@@ -53,10 +53,11 @@
 //     runtime fatal error ends the process with another status.
 //  4. Nothing changes the testing package's state but the testing
 //     package. Safe Go cannot reach another package's unexported state:
-//     the static checks refuse cgo, //go:linkname and every use of unsafe
-//     but a []byte-to-*uint32 view that the race detector's checkptr
-//     verifies at run time, and a data race (the one way safe Go can
-//     corrupt memory) ends the process at the race detector's first report
+//     the static checks refuse cgo, //go:linkname, and an import of
+//     unsafe in every exercise (shm's atomics on a segment go through the
+//     course's shmview package, whose views stay inside a []byte's own
+//     bytes), and a data race (the one way safe Go can corrupt memory)
+//     ends the process at the race detector's first report
 //     (GORACE=halt_on_error=1), before the racy value is used. The ways
 //     around the language that the operating system offers are closed
 //     from outside: /proc is mounted

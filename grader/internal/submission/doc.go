@@ -38,15 +38,13 @@
 // -export), run offline in the course's exercises module and remembered for
 // the life of the process.
 //
-// The unsafe package, which only the shm exercise may import, is allowed
-// in one shape: (*T)(unsafe.Pointer(&b[i])), with b a []byte (or a byte
-// array) and T one of int32, uint32, int64, uint64 or sync/atomic's Int32,
-// Uint32, Int64 and Uint64, which hold no pointers. That is how a *uint64
-// points into a mapped segment for sync/atomic, and the race detector's
-// checkptr instrumentation, on in every graded build, checks such a pointer
-// at run time. unsafe.Sizeof, Alignof and Offsetof are allowed too; every
-// other use of unsafe (unsafe.Add, unsafe.Slice, unsafe.Pointer as a type
-// or converted to uintptr) is refused.
+// No exercise lets a submission import unsafe (a manifest that lists it
+// is refused): unsafe can overwrite any memory of the test process, the
+// testing package's state included, and no check, static or at run time,
+// tells a harmless conversion from one that reaches a pointer. The shm
+// exercise, which needs sync/atomic on a mapped segment, has the course's
+// shmview package for that: it hands out checked atomic views of bytes
+// of a []byte, which can reach nothing but those bytes.
 //
 // Code that does not type-check is not a problem of these checks: the
 // compiler, which runs next, reports it better. Check ignores type errors

@@ -88,6 +88,21 @@ var forbiddenTable = []forbiddenFuncs{
 	},
 }
 
+// systemFuncs are the only functions of the system-call packages a
+// submission may call. A deny-list cannot keep up with them: among the
+// hundreds of wrappers some take raw memory from the caller (unix.Vmsplice
+// with an Iovec whose length was set by hand lets the kernel write past a
+// Go object, and so rewrite a pointer), and others change the process
+// itself. These take only slices, strings and numbers; Munmap unmaps only
+// what Mmap mapped (both packages keep a table of their mappings). Their
+// constants, types and methods stay free to use.
+var systemFuncs = map[string][]string{
+	"syscall": {"Close", "Dup", "Fstat", "Ftruncate", "Getpagesize", "Getpid", "Getppid", "Kill", "Lstat",
+		"Mkfifo", "Open", "Pipe", "Pipe2", "Read", "SetNonblock", "Stat", "Unlink", "Write"},
+	xunix: {"Close", "Fstat", "Ftruncate", "Getpagesize", "Getpid", "Madvise", "Mmap", "Msync", "Munmap",
+		"Open", "Read", "Stat", "Unlink", "Write"},
+}
+
 // forbiddenProcAttrs are the fields of syscall.SysProcAttr that change
 // what a child is rather than how it is grouped: with Cloneflags
 // CLONE_THREAD, say, the "child" is a thread of the test process, whose
@@ -114,20 +129,11 @@ func forbiddenFunc(fn *types.Func) *forbiddenFuncs {
 	return nil
 }
 
-// unsafeShape is the one use of unsafe.Pointer a submission may make: the
-// race detector's checkptr instrumentation (on in every graded build)
-// checks at run time that such a pointer is aligned and lies inside one
-// allocation, and the types it may point to hold no pointers.
-const unsafeShape = "(*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64"
-
-const unsafeWhy = "it points a *uint32 or *uint64 into a mapped segment for sync/atomic, and the race detector checks that pointer when the tests run; any other use of unsafe can read or write memory that is not yours"
-
 // checkTypes type-checks files (the editable files, parsed into fset)
 // together with the exercise's trusted non-test files, and reports every
-// reference in files to a forbidden function and every use of unsafe but
-// the one allowed shape. Type errors are ignored: the compiler reports
-// them better, and whatever did type-check is still looked at. An error
-// is the grader's own failure.
+// reference in files to a forbidden function. Type errors are ignored: the
+// compiler reports them better, and whatever did type-check is still
+// looked at. An error is the grader's own failure.
 func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet, files []*ast.File) ([]Problem, error) {
 	info, _, err := typeCheck(ctx, repo, ex, fset, files)
 	if err != nil {
@@ -138,18 +144,11 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 		p := fset.Position(pos)
 		probs = append(probs, Problem{File: p.Filename, Line: p.Line, Col: p.Column, Msg: fmt.Sprintf(format, args...)})
 	}
-	unsafeAllowed := slices.Contains(ex.Imports, "unsafe")
 	for _, file := range files {
 		sels := map[*ast.Ident]*ast.SelectorExpr{}
-		allowedPointer := map[*ast.Ident]bool{}
 		ast.Inspect(file, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.SelectorExpr:
+			if n, ok := n.(*ast.SelectorExpr); ok {
 				sels[n.Sel] = n
-			case *ast.CallExpr:
-				if id := allowedUnsafePointer(info, n); id != nil {
-					allowedPointer[id] = true
-				}
 			}
 			return true
 		})
@@ -163,23 +162,11 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 				return true
 			}
 			name, aka, pos := spelled(info, id, sels[id])
-			if obj.Pkg() == types.Unsafe {
-				// Where unsafe may not be imported at all, the import's
-				// problem says all there is to say.
-				switch {
-				case !unsafeAllowed:
-				case obj.Name() == "Sizeof" || obj.Name() == "Alignof" || obj.Name() == "Offsetof":
-				case obj.Name() == "Pointer" && allowedPointer[id]:
-				case obj.Name() == "Pointer":
-					at(pos, "%s is allowed only as %s%s: %s", name, unsafeShape, aka, unsafeWhy)
-				default:
-					at(pos, "%s is not allowed: the only use of unsafe here is %s (and unsafe.Sizeof, Alignof and Offsetof)%s: %s", name, unsafeShape, aka, unsafeWhy)
-				}
-				return true
-			}
 			if fn, ok := obj.(*types.Func); ok {
 				if row := forbiddenFunc(fn); row != nil {
 					at(pos, "%s is not allowed: %s%s; %s", name, row.reason, aka, row.hint)
+				} else if allowed, listed := systemFuncs[fn.Pkg().Path()]; listed && fn.Signature().Recv() == nil && !slices.Contains(allowed, fn.Name()) {
+					at(pos, "%s is not allowed: of package %s a submission may call only %s%s; the others hand the kernel raw memory or change the process in ways no exercise needs", name, fn.Pkg().Path(), strings.Join(allowed, ", "), aka)
 				}
 			}
 			if v, ok := obj.(*types.Var); ok && v.IsField() && v.Pkg().Path() == "syscall" && slices.Contains(forbiddenProcAttrs, v.Name()) {
@@ -240,93 +227,6 @@ func spelled(info *types.Info, id *ast.Ident, sel *ast.SelectorExpr) (name, aka 
 		meaning = obj.Pkg().Path() + "." + obj.Name()
 	}
 	return name, " (" + name + " is " + meaning + ")", pos
-}
-
-// allowedUnsafePointer reports whether call is the allowed shape
-// (*T)(unsafe.Pointer(&b[i])), and returns the identifier that names
-// unsafe.Pointer in it. Where the operands' types are unknown (the code
-// does not compile) the shape alone decides: the compiler will refuse
-// the code anyway.
-func allowedUnsafePointer(info *types.Info, call *ast.CallExpr) *ast.Ident {
-	if len(call.Args) != 1 || call.Ellipsis.IsValid() {
-		return nil
-	}
-	conv, ok := info.Types[call.Fun]
-	if !ok || !conv.IsType() {
-		return nil
-	}
-	if !unknown(conv.Type) {
-		ptr, ok := types.Unalias(conv.Type).(*types.Pointer)
-		if !ok || !unknown(ptr.Elem()) && !atomicTarget(ptr.Elem()) {
-			return nil
-		}
-	}
-	inner, ok := ast.Unparen(call.Args[0]).(*ast.CallExpr)
-	if !ok || len(inner.Args) != 1 || inner.Ellipsis.IsValid() {
-		return nil
-	}
-	var id *ast.Ident
-	switch f := ast.Unparen(inner.Fun).(type) {
-	case *ast.Ident:
-		id = f
-	case *ast.SelectorExpr:
-		id = f.Sel
-	}
-	if id == nil || info.Uses[id] != types.Unsafe.Scope().Lookup("Pointer") {
-		return nil
-	}
-	addr, ok := ast.Unparen(inner.Args[0]).(*ast.UnaryExpr)
-	if !ok || addr.Op != token.AND {
-		return nil
-	}
-	index, ok := ast.Unparen(addr.X).(*ast.IndexExpr)
-	if !ok {
-		return nil
-	}
-	if t := info.TypeOf(index.X); t != nil && !unknown(t) && !bytesType(t) {
-		return nil
-	}
-	return id
-}
-
-func unknown(t types.Type) bool {
-	return t == types.Typ[types.Invalid]
-}
-
-// atomicTarget reports whether a *t may point into a []byte: t holds no
-// pointers and is one of the types sync/atomic works on.
-func atomicTarget(t types.Type) bool {
-	t = types.Unalias(t)
-	if b, ok := t.(*types.Basic); ok {
-		switch b.Kind() {
-		case types.Int32, types.Uint32, types.Int64, types.Uint64:
-			return true
-		}
-		return false
-	}
-	n, ok := t.(*types.Named)
-	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != "sync/atomic" || n.TypeArgs().Len() > 0 {
-		return false
-	}
-	switch n.Obj().Name() {
-	case "Int32", "Uint32", "Int64", "Uint64":
-		return true
-	}
-	return false
-}
-
-// bytesType reports whether t is a slice or array of bytes.
-func bytesType(t types.Type) bool {
-	var elem types.Type
-	switch u := t.Underlying().(type) {
-	case *types.Slice:
-		elem = u.Elem()
-	case *types.Array:
-		elem = u.Elem()
-	default:
-		return false
-	}
-	return types.Identical(elem, types.Typ[types.Byte])
 }
 
 // trustedFiles parses the exercise's own non-test files that a student

@@ -23,7 +23,7 @@ func exercise(t *testing.T, id string) *course.Exercise {
 }
 
 // TestCheckByMeaning runs the type-checked part of Check: references to
-// forbidden functions however they are spelled, and unsafe.
+// forbidden functions however they are spelled.
 func TestCheckByMeaning(t *testing.T) {
 	const pipe, shm = "//go:build unix\n\npackage pipe\n\n", "//go:build unix\n\npackage shm\n\n"
 	const exits = "os.Exit is not allowed: a submission may not end or replace the test process itself; return an error (or panic) instead"
@@ -59,6 +59,11 @@ func TestCheckByMeaning(t *testing.T) {
 			[]string{"7:32: the SysProcAttr field Cloneflags is not allowed"}},
 		{"a field set by assignment", "pipe", pipe + "import (\n\t\"os/exec\"\n\t\"syscall\"\n)\n\nfunc f(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}; c.SysProcAttr.Unshareflags = 1 }\n",
 			[]string{"the SysProcAttr field Unshareflags is not allowed"}},
+		{"vmsplice writes past a Go object", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc f(iov []unix.Iovec) { unix.Vmsplice(3, iov, 0) }\n",
+			[]string{"7:28: unix.Vmsplice is not allowed: of package golang.org/x/sys/unix a submission may call only Close, "}},
+		{"a system call outside the list", "pipe", pipe + "import \"syscall\"\n\nfunc f() { syscall.Sync() }\n",
+			[]string{"7:12: syscall.Sync is not allowed: of package syscall a submission may call only "}},
+		{"the listed system calls are fine", "pipe", pipe + "import \"syscall\"\n\nfunc f() error { fd, err := syscall.Open(\"f\", syscall.O_RDONLY, 0); syscall.Close(fd); return syscall.Mkfifo(\"p\", 0o600) }\n\nvar _ = err\n\nvar err error\n", nil},
 		{"process group fields are fine", "pipe", pipe + "import \"syscall\"\n\nvar attr = syscall.SysProcAttr{Setpgid: true, Setsid: false}\n", nil},
 		{"unix.Exit through an alias", "shm", shm + "import u \"golang.org/x/sys/unix\"\n\nfunc init() { u.Exit(0) }\n",
 			[]string{"7:15: u.Exit is not allowed: a submission may not end or replace the test process itself (u.Exit is golang.org/x/sys/unix.Exit)"}},
@@ -95,39 +100,14 @@ func TestCheckByMeaning(t *testing.T) {
 		{"an import the exercise does not allow", "pipe", pipe + "import \"net\"\n\nvar _, _ = net.Dial(\"tcp\", \"x\")\n",
 			[]string{`5:8: import "net" is not allowed in pipe`}},
 
-		// unsafe: one shape, for sync/atomic on a segment.
-		{"unsafe allowed shape", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(unsafe.Pointer(&b[8])) }\n", nil},
-		{"unsafe allowed shape to atomic.Uint32", "shm", shm + "import (\n\t\"sync/atomic\"\n\t\"unsafe\"\n)\n\nfunc f(b []byte, off int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&b[off])) }\n", nil},
-		{"unsafe allowed shape on a call's result", "shm", shm + "import \"unsafe\"\n\ntype seg struct{ b []byte }\n\nfunc (s *seg) Bytes() []byte { return s.b }\n\nfunc f(s *seg) *uint32 { return (*uint32)((unsafe.Pointer)(&s.Bytes()[4])) }\n", nil},
-		{"unsafe allowed shape on an array", "shm", shm + "import \"unsafe\"\n\nvar a [8]byte\n\nvar p = (*int64)(unsafe.Pointer(&a[0]))\n", nil},
-		{"unsafe allowed shape dot-imported", "shm", shm + "import . \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(Pointer(&b[0])) }\n", nil},
-		{"unsafe.Sizeof", "shm", shm + "import \"unsafe\"\n\nconst n = unsafe.Sizeof(uint64(0)) + unsafe.Alignof(uint64(0))\n", nil},
-		{"unsafe.Add", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(unsafe.Add(unsafe.Pointer(&b[0]), 8)) }\n",
-			[]string{"7:45: unsafe.Add is not allowed: the only use of unsafe here is (*T)(unsafe.Pointer(&b[i])), with b a []byte", "7:56: unsafe.Pointer is allowed only as (*T)(unsafe.Pointer(&b[i]))"}},
-		{"unsafe.Slice", "shm", shm + "import \"unsafe\"\n\nfunc f(p *byte) []byte { return unsafe.Slice(p, 1<<20) }\n",
-			[]string{"7:33: unsafe.Slice is not allowed"}},
-		{"unsafe.String and StringData", "shm", shm + "import \"unsafe\"\n\nfunc f(s string) string { return unsafe.String(unsafe.StringData(s), 1<<20) }\n",
-			[]string{"7:34: unsafe.String is not allowed", "7:48: unsafe.StringData is not allowed"}},
-		{"unsafe.SliceData", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *byte { return unsafe.SliceData(b) }\n",
-			[]string{"7:33: unsafe.SliceData is not allowed"}},
-		{"unsafe.Pointer to uintptr", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }\n",
-			[]string{"7:43: unsafe.Pointer is allowed only as (*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64: it points a *uint32 or *uint64 into a mapped segment"}},
-		{"unsafe.Pointer to a large array", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *[1 << 20]byte { return (*[1 << 20]byte)(unsafe.Pointer(&b[0])) }\n",
-			[]string{"7:59: unsafe.Pointer is allowed only as"}},
-		{"unsafe.Pointer to a pointer type", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) **int { return (**int)(unsafe.Pointer(&b[0])) }\n",
-			[]string{"7:41: unsafe.Pointer is allowed only as"}},
-		{"unsafe.Pointer to a defined integer type", "shm", shm + "import \"unsafe\"\n\ntype word uint64\n\nfunc f(b []byte) *word { return (*word)(unsafe.Pointer(&b[0])) }\n",
-			[]string{"9:41: unsafe.Pointer is allowed only as"}},
-		{"unsafe.Pointer from a []uint32", "shm", shm + "import \"unsafe\"\n\nfunc f(s []uint32) *uint64 { return (*uint64)(unsafe.Pointer(&s[0])) }\n",
-			[]string{"7:47: unsafe.Pointer is allowed only as"}},
-		{"unsafe.Pointer from any pointer", "shm", shm + "import \"unsafe\"\n\nfunc f(p *byte) *uint64 { return (*uint64)(unsafe.Pointer(p)) }\n",
-			[]string{"7:44: unsafe.Pointer is allowed only as"}},
-		{"unsafe.Pointer as a type", "shm", shm + "import \"unsafe\"\n\ntype ring struct{ head unsafe.Pointer }\n",
-			[]string{"7:24: unsafe.Pointer is allowed only as"}},
-		{"unsafe where it may not be imported", "rpc", "package rpc\n\nimport \"unsafe\"\n\nvar p unsafe.Pointer\n",
+		// unsafe: importable in no exercise. shm has shmview instead.
+		{"unsafe in shm", "shm", shm + "import \"unsafe\"\n\nfunc f(b []byte) *uint64 { return (*uint64)(unsafe.Pointer(&b[8])) }\n",
+			[]string{`5:8: import "unsafe" is not allowed in shm: `}},
+		{"unsafe in shm, dot-imported", "shm", shm + "import . \"unsafe\"\n\nvar p Pointer\n",
+			[]string{`5:8: import "unsafe" is not allowed in shm: `}},
+		{"unsafe in rpc", "rpc", "package rpc\n\nimport \"unsafe\"\n\nvar p unsafe.Pointer\n",
 			[]string{`3:8: import "unsafe" is not allowed in rpc`}},
-		{"unsafe.Pointer dot-imported as a type", "shm", shm + "import . \"unsafe\"\n\nvar p Pointer\n",
-			[]string{"7:7: Pointer is allowed only as (*T)(unsafe.Pointer(&b[i])), with b a []byte and T one of int32, uint32, int64, uint64, atomic.Int32, atomic.Uint32, atomic.Int64 or atomic.Uint64 (Pointer is unsafe.Pointer)"}},
+		{"shmview in shm", "shm", shm + "import (\n\t\"sync/atomic\"\n\n\t\"github.com/ipclab/ipclab/exercises/shmview\"\n)\n\nfunc f(b []byte, off int) *atomic.Uint64 { return shmview.Uint64(b, off) }\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +122,25 @@ func TestCheckByMeaning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUnsafeIsRefusedEverywhere: no exercise lets a submission import
+// unsafe, which can overwrite any memory of the test process; shm's
+// refusal points to shmview, which does the one thing unsafe was wanted
+// for there.
+func TestUnsafeIsRefusedEverywhere(t *testing.T) {
+	for _, ex := range testRepo(t).Exercises {
+		src := "package " + ex.ID + "\n\nimport \"unsafe\"\n\nvar _ unsafe.Pointer\n"
+		_, probs := checkFile(token.NewFileSet(), ex, File{Name: ex.Editable[0], Data: []byte(src)})
+		want := `3:8: import "unsafe" is not allowed in ` + ex.ID
+		if len(probs) != 1 || !strings.Contains(probs[0].String(), want) {
+			t.Errorf("%s: checkFile of a file that imports unsafe found %v, want one problem containing %q", ex.ID, problemLines(probs), want)
+			continue
+		}
+		if ex.ID == "shm" && !strings.Contains(probs[0].Msg, "shmview.Uint32 and shmview.Uint64") {
+			t.Errorf("shm: the refusal of unsafe does not point to shmview.Uint32 and shmview.Uint64:\n%s", probs[0].Msg)
+		}
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
-	"unsafe"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
 )
 
 // MutexSize is the number of bytes of a segment that a Mutex uses.
@@ -29,7 +30,7 @@ const MutexSize = 4
 // indivisible step, and Unlock gives it back with an atomic store, which
 // also publishes everything written in the critical section.
 type Mutex struct {
-	state *uint32
+	state *atomic.Uint32
 }
 
 // MutexAt returns the Mutex stored at seg.Bytes()[off:off+MutexSize].
@@ -40,16 +41,16 @@ func MutexAt(seg *Segment, off int) *Mutex {
 	if off < 0 || off%4 != 0 || off+MutexSize > len(b) {
 		panic(fmt.Sprintf("shm: MutexAt(seg, %d): want a multiple of 4 with room for %d bytes in a segment of %d", off, MutexSize, len(b)))
 	}
-	return &Mutex{state: (*uint32)(unsafe.Pointer(&b[off]))}
+	return &Mutex{state: shmview.Uint32(b, off)}
 }
 
 // TryLock locks m if it is unlocked, and reports whether it did. It never
 // waits.
 func (m *Mutex) TryLock() bool {
-	if atomic.LoadUint32(m.state) != 0 {
+	if m.state.Load() != 0 {
 		return false
 	}
-	atomic.StoreUint32(m.state, 1)
+	m.state.Store(1)
 	return true
 }
 
@@ -65,7 +66,7 @@ func (m *Mutex) Lock() {
 // Unlock unlocks m. Unlocking a Mutex that is not locked is a mistake;
 // Unlock panics then.
 func (m *Mutex) Unlock() {
-	atomic.StoreUint32(m.state, 0)
+	m.state.Store(0)
 }
 
 // A backoff paces a loop that waits for another process to change shared
