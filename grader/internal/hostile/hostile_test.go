@@ -52,6 +52,8 @@ var corpus = []attack{
 	{name: "race-exit-call", exercises: []string{"counter"}},
 	{name: "race-exit-call-mailbox", exercises: []string{"mailbox"}},
 	{name: "symlinked-dir", exercises: []string{"pipe"}, refusal: symlink},
+	{name: "unsafe-shape-rw", exercises: []string{"shm"}, refusal: notAllowed},
+	{name: "vmsplice-overflow", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
 		"/etc/ipclab-hostile",
 		"/usr/local/go/ipclab-hostile",
