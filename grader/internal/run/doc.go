@@ -47,30 +47,47 @@
 //     the course's own checks enforce), so status 0 means the named test
 //     ran to its end and passed. The submission cannot exit by itself:
 //     the static checks, type-checked, refuse any reference to a function
-//     that ends or replaces the process or makes a raw system call
-//     (os.Exit, syscall.Exit, exec, Syscall, ...), however the package is
-//     imported or the function reached; a panic, a signal, a kill or a
-//     runtime fatal error ends the process with another status.
+//     that ends or replaces the process (os.Exit, syscall.Exit, exec),
+//     however the package is imported or the function reached; of the
+//     system-call packages only a short list of functions that take
+//     slices, strings and numbers may be called at all; and the
+//     SysProcAttr fields that would make a child a thread of the test
+//     process are refused. The sandbox's seccomp filter refuses from
+//     outside what would make a failing exit succeed or let another
+//     program replace the test process: a seccomp filter of the
+//     submission's own, and clone with CLONE_THREAD|CLONE_VFORK. A panic,
+//     a signal, a kill or a runtime fatal error ends the process with
+//     another status.
 //  4. Nothing changes the testing package's state but the testing
 //     package. Safe Go cannot reach another package's unexported state:
-//     the static checks refuse cgo, //go:linkname, and an import of
-//     unsafe in every exercise (shm's atomics on a segment go through the
-//     course's shmview package, whose views stay inside a []byte's own
-//     bytes), and a data race (the one way safe Go can corrupt memory)
-//     ends the process at the race detector's first report
-//     (GORACE=halt_on_error=1), before the racy value is used. The ways
-//     around the language that the operating system offers are closed
-//     from outside: /proc is mounted
-//     read-only (no writing to /proc/self/mem), and a seccomp filter
-//     refuses ptrace and process_vm_writev to the test and to everything it
-//     starts, so no helper program can rewrite the test's memory either.
+//     the static checks refuse cgo, every compiler directive (//go:norace
+//     would hide a race, //go:linkname reaches into the runtime), and an
+//     import of unsafe in every exercise (shm's atomics on a segment go
+//     through the course's shmview package, whose views stay inside a
+//     []byte's own bytes). A data race, the one way safe Go can corrupt
+//     memory, ends the process at the race detector's first report
+//     (GORACE=halt_on_error=1), before the racy value is used; and a race
+//     report in the output fails the test whatever the exit status. The
+//     ways around the language that the operating system offers are
+//     closed from outside: /proc is mounted read-only (no writing to
+//     /proc/self/mem), and the seccomp filter refuses ptrace,
+//     process_vm_readv/writev and pidfd_getfd to the test and everything
+//     it starts, so no helper program can rewrite the test's memory.
 //  5. The grader reads the verdict from outside: the process's exit status
 //     from the kernel, and the events the toolchain's test2json makes of
 //     its output after it ended. [Outcome.Passed] requires a pass event
-//     for the named test, the package's final pass, and exit status 0,
-//     with no time-out, no output or memory limit hit. Lines the
+//     for the named test, the package's final pass, exit status 0, no
+//     race report, and no time-out, output or memory limit hit. Lines the
 //     submission prints can add events, but cannot change the exit status
 //     the kernel reports; forged lines with an honest failure fail.
+//
+// The argument rests on three things outside this package: the Go
+// compiler and runtime keep safe Go memory-safe; the race detector reports
+// a data race before a torn value is used (it sees every race between two
+// accesses it still remembers, and an attack needs many); and the kernel
+// enforces its namespaces, mounts and filters. A weakness in any of them
+// is a way round, which is why every attack tried so far is in the
+// hostile corpus.
 //
 // Each step is tested: the read-only world and the refused system calls
 // by the fixture under testdata/fixture, the tampered binary here, the
