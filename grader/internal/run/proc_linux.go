@@ -5,10 +5,11 @@ import (
 	"syscall"
 )
 
-// isolate puts the test in a process group of its own, and makes the
-// kernel kill it if the grader dies first.
+// isolate puts the test in a session (and so a process group) of its own,
+// with no controlling terminal, and makes the kernel kill it if the grader
+// dies first.
 func isolate(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 }
 
 // killGroup kills the test's whole process group.

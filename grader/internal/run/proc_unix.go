@@ -7,9 +7,10 @@ import (
 	"syscall"
 )
 
-// isolate puts the test in a process group of its own.
+// isolate puts the test in a session (and so a process group) of its own,
+// with no controlling terminal.
 func isolate(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 }
 
 // killGroup kills the test's whole process group.

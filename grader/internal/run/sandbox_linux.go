@@ -128,7 +128,8 @@ func sandboxFail(format string, args ...any) {
 var systemDirs = []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"}
 
 // devices are bound from the host's /dev, one by one.
-var devices = []string{"null", "zero", "full", "random", "urandom", "tty"}
+// Not tty: the sandbox has no terminal, and a test needs none.
+var devices = []string{"null", "zero", "full", "random", "urandom"}
 
 // enterNamespaces builds the test's view of the machine and moves into it.
 // The new root is an empty tmpfs holding: the system directories,
@@ -533,7 +534,11 @@ func trampolineCommand(cfg sandboxConfig) (*exec.Cmd, error) {
 	tr.Args = []string{"ipclab-sandbox"}
 	tr.Env = []string{sandboxEnv + "=" + string(raw)}
 	tr.Dir = "/"
-	tr.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A session of its own, not only a process group: no controlling
+	// terminal, so nothing in the sandbox can push input into the
+	// terminal the grader runs in (TIOCSTI) or write to it. The group is
+	// the session's, so killGroup still reaches it.
+	tr.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if cfg.Namespaces {
 		uid, gid := os.Getuid(), os.Getgid()
 		if asUnprivileged(IsolateNamespaces) {

@@ -216,7 +216,7 @@ func TestReadOnlyWorld(t *testing.T) {
 			}
 			for _, want := range []string{"wrote .", "wrote " + "/tmp", "wrote /dev/shm", "refused: ptrace a child", "refused: write /etc",
 				"refused: keep a descriptor of the grader's", "refused: install a seccomp filter with prctl",
-				"refused: install a seccomp filter with seccomp", "refused: start a thread that execs"} {
+				"refused: install a seccomp filter with seccomp", "refused: start a thread that execs", "refused: share the grader's session"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("%s: no %q in the test's report:\n%s", iso, want, out)
 				}
