@@ -56,6 +56,9 @@ func Within(t testing.TB, d time.Duration, what string, fn func()) {
 // An Op is a function running on its own goroutine, started by [Go].
 type Op struct {
 	done chan struct{}
+	// returned is set when fn returned, rather than ending its goroutine
+	// with runtime.Goexit, which would leave its results unset.
+	returned bool
 }
 
 // Go starts fn on a new goroutine and returns a handle to watch it.
@@ -64,6 +67,7 @@ func Go(fn func()) *Op {
 	go func() {
 		defer close(op.done)
 		fn()
+		op.returned = true
 	}()
 	return op
 }
@@ -89,6 +93,9 @@ func (op *Op) Finishes(t testing.TB, d time.Duration, what string) {
 	defer timer.Stop()
 	select {
 	case <-op.done:
+		if !op.returned {
+			t.Fatalf("%s ended its goroutine without returning (runtime.Goexit?)", what)
+		}
 	case <-timer.C:
 		t.Fatalf("%s did not return within %v: it is blocked (a deadlock or a lost wake-up?)", what, d)
 	}

@@ -3,6 +3,7 @@ package testkit
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -34,6 +35,7 @@ func AtLeastProcs(t testing.TB, n int) {
 func Together(t testing.TB, n int, d time.Duration, what string, fn func(i int)) {
 	t.Helper()
 	var ready, done sync.WaitGroup
+	var returned atomic.Int64
 	start := make(chan struct{})
 	ready.Add(n)
 	done.Add(n)
@@ -43,9 +45,13 @@ func Together(t testing.TB, n int, d time.Duration, what string, fn func(i int))
 			ready.Done()
 			<-start
 			fn(i)
+			returned.Add(1)
 		}(i)
 	}
 	Within(t, d, "starting "+what, ready.Wait)
 	close(start)
 	Within(t, d, what, done.Wait)
+	if got := returned.Load(); got != int64(n) {
+		t.Fatalf("%s: %d of %d goroutines ended without returning (runtime.Goexit?)", what, int64(n)-got, n)
+	}
 }

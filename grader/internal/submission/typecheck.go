@@ -73,6 +73,15 @@ var forbiddenTable = []forbiddenFuncs{
 		hint:     "exchange data with other processes only through the pipes, files, sockets or shared segments the exercise is about",
 	},
 	{
+		// The tests' helpers run the code under test on goroutines of
+		// their own; one ended this way looks, to a careless wait, like a
+		// call that returned zero values.
+		pkgs:   []string{"runtime"},
+		names:  []string{"Goexit"},
+		reason: "a submission may not end a goroutine it did not start",
+		hint:   "return from the function instead (with an error, if it failed)",
+	},
+	{
 		// A filter of the submission's own could make the test process's
 		// exit with a failing status fail, so that it ends with 0.
 		pkgs:     []string{"syscall", xunix},

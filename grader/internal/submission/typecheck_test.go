@@ -64,6 +64,8 @@ func TestCheckByMeaning(t *testing.T) {
 		{"a system call outside the list", "pipe", pipe + "import \"syscall\"\n\nfunc f() { syscall.Sync() }\n",
 			[]string{"7:12: syscall.Sync is not allowed: of package syscall a submission may call only "}},
 		{"the listed system calls are fine", "pipe", pipe + "import \"syscall\"\n\nfunc f() error { fd, err := syscall.Open(\"f\", syscall.O_RDONLY, 0); syscall.Close(fd); return syscall.Mkfifo(\"p\", 0o600) }\n\nvar _ = err\n\nvar err error\n", nil},
+		{"runtime.Goexit", "shm", shm + "import \"runtime\"\n\nfunc f() { runtime.Goexit() }\n",
+			[]string{"7:12: runtime.Goexit is not allowed: a submission may not end a goroutine it did not start"}},
 		{"process group fields are fine", "pipe", pipe + "import \"syscall\"\n\nvar attr = syscall.SysProcAttr{Setpgid: true, Setsid: false}\n", nil},
 		{"unix.Exit through an alias", "shm", shm + "import u \"golang.org/x/sys/unix\"\n\nfunc init() { u.Exit(0) }\n",
 			[]string{"7:15: u.Exit is not allowed: a submission may not end or replace the test process itself (u.Exit is golang.org/x/sys/unix.Exit)"}},
