@@ -115,7 +115,7 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 		if m := toolKilled.FindStringSubmatch(out.String()); m != nil {
 			return nil, fmt.Errorf("go test -c for %s failed because the %s it ran was stopped by a signal (%s), which no compile error causes: is the machine out of memory?", req.Exercise.ID, path.Base(filepath.ToSlash(m[1])), m[2])
 		}
-		msg := tidyCompilerOutput(out.String(), mod)
+		msg := hideHiddenTests(tidyCompilerOutput(out.String(), mod), hiddenNames(req))
 		if strings.TrimSpace(msg) == "" {
 			return nil, fmt.Errorf("go test -c for %s failed (%v) and printed nothing, which a compile error never does", req.Exercise.ID, exitErr)
 		}
@@ -280,6 +280,51 @@ func tidyCompilerOutput(out, mod string) string {
 			l = course.ExercisesDir + "/" + l
 		}
 		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// hiddenNames lists the file names of the hidden tests a build holds.
+func hiddenNames(req Request) map[string]bool {
+	names := map[string]bool{}
+	if !req.Hidden {
+		return names
+	}
+	entries, _ := os.ReadDir(req.Repo.Path(filepath.FromSlash(course.HiddenDir), req.Exercise.ID))
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
+}
+
+// hiddenTestErrors replaces the compiler's messages about a hidden test.
+const hiddenTestErrors = "a hidden test does not compile against this code: keep every name, signature and type the stub gives (go vet shows whether the visible tests compile)"
+
+// hideHiddenTests replaces the compiler's lines about hidden test files
+// (and the lines that continue them) with one line that says so: they
+// would show the hidden tests' source to the student.
+func hideHiddenTests(msg string, hidden map[string]bool) string {
+	if len(hidden) == 0 {
+		return msg
+	}
+	var lines []string
+	inHidden, said := false, false
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(l, "\t") || strings.HasPrefix(l, " ") {
+			if !inHidden {
+				lines = append(lines, l)
+			}
+			continue
+		}
+		file, _, _ := strings.Cut(l, ":")
+		inHidden = hidden[path.Base(file)]
+		switch {
+		case !inHidden:
+			lines = append(lines, l)
+		case !said:
+			lines = append(lines, path.Dir(file)+": "+hiddenTestErrors)
+			said = true
+		}
 	}
 	return strings.Join(lines, "\n")
 }
