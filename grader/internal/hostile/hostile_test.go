@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"runtime"
 	"strings"
@@ -27,12 +28,15 @@ type attack struct {
 	exercises []string
 	refusal   string
 	leaves    []string
+	// secrets are strings no report on the submission may contain.
+	secrets []string
 }
 
 // Refusals.
 const (
 	notAllowed = "is not allowed"
 	symlink    = "is a symbolic link"
+	hiddenTest = "a hidden test does not compile against this code"
 )
 
 var corpus = []attack{
@@ -52,6 +56,9 @@ var corpus = []attack{
 	{name: "race-exit-call", exercises: []string{"counter"}},
 	{name: "race-exit-call-mailbox", exercises: []string{"mailbox"}},
 	{name: "symlinked-dir", exercises: []string{"pipe"}, refusal: symlink},
+	{name: "test-vars-aliasing", exercises: []string{"direct"}, refusal: notAllowed},
+	{name: "leak-compile-errors", exercises: []string{"counter"}, refusal: hiddenTest, secrets: []string{"hidden_test.go", "leak value"}},
+	{name: "tiocsti-escape", exercises: []string{"pipe"}, leaves: []string{"/tmp/ipclab-tiocsti-proof"}},
 	{name: "unsafe-shape-rw", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "vmsplice-overflow", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
@@ -133,6 +140,15 @@ func gradeAttack(t *testing.T, repo *course.Repo, g *grading.Grader, iso run.Iso
 			}
 			t.Errorf("%s at isolation %s: %s scored %v/%v, the stub's score is 0; passed: %s",
 				a.name, iso, ex.ID, ex.Score, ex.MaxScore, strings.Join(passed, ", "))
+		}
+	}
+	if out, err := json.Marshal(res); err != nil {
+		t.Fatal(err)
+	} else {
+		for _, secret := range a.secrets {
+			if strings.Contains(string(out), secret) {
+				t.Errorf("%s at isolation %s: the report shows %q", a.name, iso, secret)
+			}
 		}
 	}
 	for _, p := range a.leaves {

@@ -6,12 +6,15 @@ import (
 	"context"
 	"fmt"
 	"go/importer"
+	"go/parser"
 	"go/token"
 	"go/types"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -64,7 +67,11 @@ func importerFor(ctx context.Context, repo *course.Repo, ex *course.Exercise, fs
 
 func exportFiles(ctx context.Context, repo *course.Repo, ex *course.Exercise) (map[string]string, error) {
 	var imports []string
-	for _, p := range append(slices.Clone(ex.Imports), alwaysImportable...) {
+	tests, err := testImports(repo, ex)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range append(append(slices.Clone(ex.Imports), alwaysImportable...), tests...) {
 		if p != "unsafe" && p != "C" {
 			imports = append(imports, p)
 		}
@@ -154,4 +161,31 @@ func offlineEnv() []string {
 		"GOENV=off",
 		"GOOS=linux",
 	)
+}
+
+// testImports lists what the exercise's visible and hidden tests import:
+// they are type-checked with the submission (see trustedFiles), so their
+// imports must resolve too. A submission may still import only what its
+// manifest allows; Check says so on its own.
+func testImports(repo *course.Repo, ex *course.Exercise) ([]string, error) {
+	var imports []string
+	fset := token.NewFileSet()
+	for _, dir := range []string{filepath.FromSlash(ex.Dir), filepath.Join(filepath.FromSlash(course.HiddenDir), ex.ID)} {
+		names, err := filepath.Glob(filepath.Join(repo.Path(dir), "*_test.go"))
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+			if err != nil {
+				return nil, fmt.Errorf("the course's own test file does not parse: %w", err)
+			}
+			for _, imp := range f.Imports {
+				if p, err := strconv.Unquote(imp.Path.Value); err == nil {
+					imports = append(imports, p)
+				}
+			}
+		}
+	}
+	return imports, nil
 }

@@ -2,12 +2,14 @@ package submission
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/build"
 	"go/parser"
 	"go/token"
 	"go/types"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -153,7 +155,17 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 		p := fset.Position(pos)
 		probs = append(probs, Problem{File: p.Filename, Line: p.Line, Col: p.Column, Msg: fmt.Sprintf(format, args...)})
 	}
+	pkgPath := path.Join(course.ModulePath, ex.Dir)
 	for _, file := range files {
+		// The submission shares a package with the tests: a name it
+		// declares at package level that the universe also defines
+		// (len, copy, min, true, error...) would change what the tests'
+		// own code means.
+		for _, name := range packageLevelNames(file) {
+			if types.Universe.Lookup(name.Name) != nil {
+				at(name.Pos(), "%s is not allowed as a package-level name: it would hide Go's built-in %s from the tests, which share the package; choose another name", name.Name, name.Name)
+			}
+		}
 		sels := map[*ast.Ident]*ast.SelectorExpr{}
 		ast.Inspect(file, func(n ast.Node) bool {
 			if n, ok := n.(*ast.SelectorExpr); ok {
@@ -171,6 +183,10 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 				return true
 			}
 			name, aka, pos := spelled(info, id, sels[id])
+			if decl := fset.Position(obj.Pos()).Filename; strings.HasSuffix(decl, "_test.go") && obj.Pkg().Path() == pkgPath {
+				at(pos, "%s is not allowed: it is declared by the tests, and the code under test may not read or change what the tests use to judge it", id.Name)
+				return true
+			}
 			if fn, ok := obj.(*types.Func); ok {
 				if row := forbiddenFunc(fn); row != nil {
 					at(pos, "%s is not allowed: %s%s; %s", name, row.reason, aka, row.hint)
@@ -185,6 +201,30 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 		})
 	}
 	return probs, nil
+}
+
+// packageLevelNames returns the names a file declares at package level
+// (methods are not: they live in their type).
+func packageLevelNames(file *ast.File) []*ast.Ident {
+	var names []*ast.Ident
+	for _, d := range file.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				names = append(names, d.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch spec := spec.(type) {
+				case *ast.ValueSpec:
+					names = append(names, spec.Names...)
+				case *ast.TypeSpec:
+					names = append(names, spec.Name)
+				}
+			}
+		}
+	}
+	return names
 }
 
 // typeCheck type-checks files with the exercise's trusted files and
@@ -238,38 +278,47 @@ func spelled(info *types.Info, id *ast.Ident, sel *ast.SelectorExpr) (name, aka 
 	return name, " (" + name + " is " + meaning + ")", pos
 }
 
-// trustedFiles parses the exercise's own non-test files that a student
-// may not edit (doc.go), those the go command would compile on Linux.
+// trustedFiles parses the exercise's own files that are compiled with the
+// submission into one package: the non-editable files of its directory,
+// its visible tests and its hidden tests (those of the package itself,
+// not of an external _test package), as the go command would select them
+// on Linux.
 func trustedFiles(repo *course.Repo, ex *course.Exercise, fset *token.FileSet) ([]*ast.File, error) {
-	dir := repo.Path(filepath.FromSlash(ex.Dir))
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("the course's %s: %w", ex.Dir, err)
-	}
-	bctx := build.Default
-	bctx.GOOS = "linux"
 	var files []*ast.File
-	for _, ent := range entries {
-		name := ent.Name()
-		if !ent.Type().IsRegular() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || slices.Contains(ex.Editable, name) {
-			continue
+	for _, dir := range []string{filepath.FromSlash(ex.Dir), filepath.Join(filepath.FromSlash(course.HiddenDir), ex.ID)} {
+		abs := repo.Path(dir)
+		entries, err := os.ReadDir(abs)
+		if errors.Is(err, fs.ErrNotExist) && dir != filepath.FromSlash(ex.Dir) {
+			continue // no hidden tests
 		}
-		match, err := bctx.MatchFile(dir, name)
 		if err != nil {
-			return nil, fmt.Errorf("the course's %s: %w", path.Join(ex.Dir, name), err)
+			return nil, fmt.Errorf("the course's %s: %w", filepath.ToSlash(dir), err)
 		}
-		if !match {
-			continue
+		bctx := build.Default
+		bctx.GOOS = "linux"
+		for _, ent := range entries {
+			name := ent.Name()
+			if !ent.Type().IsRegular() || !strings.HasSuffix(name, ".go") || slices.Contains(ex.Editable, name) {
+				continue
+			}
+			if match, err := bctx.MatchFile(abs, name); err != nil || !match {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(abs, name))
+			if err != nil {
+				return nil, fmt.Errorf("the course's %s: %w", path.Join(filepath.ToSlash(dir), name), err)
+			}
+			// Named as the build lays it: every file in the exercise's
+			// directory.
+			f, err := parser.ParseFile(fset, path.Join(ex.Dir, name), data, parser.SkipObjectResolution)
+			if err != nil {
+				return nil, fmt.Errorf("the course's own file does not parse: %w", err)
+			}
+			if f.Name.Name != ex.ID {
+				continue // an external test package
+			}
+			files = append(files, f)
 		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("the course's %s: %w", path.Join(ex.Dir, name), err)
-		}
-		f, err := parser.ParseFile(fset, path.Join(ex.Dir, name), data, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("the course's own file does not parse: %w", err)
-		}
-		files = append(files, f)
 	}
 	return files, nil
 }
