@@ -311,7 +311,10 @@ func hideHiddenTests(msg string, hidden map[string]bool) string {
 	inHidden, said := false, false
 	for _, l := range strings.Split(msg, "\n") {
 		if strings.HasPrefix(l, "\t") || strings.HasPrefix(l, " ") {
-			if !inHidden {
+			// A continuation ("other declaration of x" at a hidden
+			// test's line) goes with its line, or alone if it points
+			// into a hidden test itself.
+			if !inHidden && !mentionsAny(l, hidden) {
 				lines = append(lines, l)
 			}
 			continue
@@ -327,6 +330,15 @@ func hideHiddenTests(msg string, hidden map[string]bool) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+func mentionsAny(line string, names map[string]bool) bool {
+	for name := range names {
+		if strings.Contains(line, name) {
+			return true
+		}
+	}
+	return false
 }
 
 var prefetch struct {

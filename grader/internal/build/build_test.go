@@ -242,11 +242,14 @@ func TestSharedPackagesComeFromTheCourse(t *testing.T) {
 // replaced by one line that says a hidden test does not compile.
 func TestHiddenTestErrorsAreHidden(t *testing.T) {
 	msg := "exercises/1-counter/counter.go:5:2: declared and not used: x\n" +
+		"exercises/1-counter/counter.go:7:5: limits redeclared in this block\n" +
+		"\texercises/1-counter/counter_hidden_test.go:20:5: other declaration of limits\n" +
 		"exercises/1-counter/counter_hidden_test.go:83:18: cannot use limit (untyped int constant 100) as leak value\n" +
 		"\tsecret detail of the hidden test\n" +
 		"exercises/1-counter/counter_hidden_test.go:90:1: too many errors"
 	got := hideHiddenTests(msg, map[string]bool{"counter_hidden_test.go": true})
 	want := "exercises/1-counter/counter.go:5:2: declared and not used: x\n" +
+		"exercises/1-counter/counter.go:7:5: limits redeclared in this block\n" +
 		"exercises/1-counter: " + hiddenTestErrors
 	if got != want {
 		t.Errorf("hideHiddenTests =\n%s\nwant\n%s", got, want)
