@@ -39,16 +39,16 @@
 // only as long as b's memory: once the segment is unmapped with [Unmap],
 // using a view of it crashes the process, as indexing the slice would.
 //
+// Memory that mmap returns starts at a page boundary, so an offset that is
+// a multiple of 8 (of 4 for Uint32) is always aligned there; a view of a
+// slice made with make is aligned at such offsets too.
+//
 // # Unmapping
 //
 // A mapping from unix.Mmap ends with [Unmap], not unix.Munmap. Both let
 // the segment's pages go; Unmap also keeps the addresses reserved, so that
 // a slice or a view that outlives the mapping crashes the process instead
 // of reaching memory that the kernel hands out later at the same address.
-//
-// Memory that mmap returns starts at a page boundary, so an offset that is
-// a multiple of 8 (of 4 for Uint32) is always aligned there; a view of a
-// slice made with make is aligned at such offsets too.
 package shmview
 
 import (
