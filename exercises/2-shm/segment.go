@@ -14,11 +14,17 @@ import (
 	"runtime"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
 )
 
-// unix.Mmap maps a file's pages into the process; unix.Munmap undoes it.
-// (This line only keeps the import until your code uses it.)
-var _ = unix.Mmap
+// unix.Mmap maps a file's pages into the process; shmview.Unmap undoes
+// it (not unix.Munmap, which the grader refuses: README.md says why).
+// (These lines only keep the imports until your code uses them.)
+var (
+	_ = unix.Mmap
+	_ = shmview.Unmap
+)
 
 var (
 	// ErrExists is returned (wrapped) by Create when a segment of that
@@ -74,9 +80,10 @@ func (s *Segment) Bytes() []byte {
 	panic("TODO: implement Bytes")
 }
 
-// Close unmaps the segment and releases what this Segment holds. The
-// segment itself, its name, and other mappings of it are not affected.
-// Closing a closed Segment does nothing and returns nil.
+// Close unmaps the segment, with shmview.Unmap, and releases what this
+// Segment holds. The segment itself, its name, and other mappings of it
+// are not affected. Closing a closed Segment does nothing and returns
+// nil.
 func (s *Segment) Close() error {
 	panic("TODO: implement Close")
 }

@@ -1,5 +1,6 @@
 // Package shmview lets code use sync/atomic on bytes of a byte slice,
-// such as a shared-memory segment, without importing unsafe.
+// such as a shared-memory segment, without importing unsafe, and end a
+// mapping without giving its addresses back ([Unmap]).
 //
 //	head := shmview.Uint64(seg.Bytes(), off) // *atomic.Uint64 over seg.Bytes()[off:off+8]
 //	n := head.Load()
@@ -35,12 +36,19 @@
 // processes that each make a view of the same offset share one word, and
 // sync/atomic's ordering guarantees hold between them, because both act
 // on the same physical memory with the same instructions. A view lives
-// only as long as b's memory: once the segment is unmapped, using a view
-// of it crashes the process, as indexing the slice would.
+// only as long as b's memory: once the segment is unmapped with [Unmap],
+// using a view of it crashes the process, as indexing the slice would.
 //
 // Memory that mmap returns starts at a page boundary, so an offset that is
 // a multiple of 8 (of 4 for Uint32) is always aligned there; a view of a
 // slice made with make is aligned at such offsets too.
+//
+// # Unmapping
+//
+// A mapping from unix.Mmap ends with [Unmap], not unix.Munmap. Both let
+// the segment's pages go; Unmap also keeps the addresses reserved, so that
+// a slice or a view that outlives the mapping crashes the process instead
+// of reaching memory that the kernel hands out later at the same address.
 package shmview
 
 import (

@@ -61,11 +61,16 @@
 //  4. Nothing changes the testing package's state but the testing
 //     package. Safe Go cannot reach another package's unexported state:
 //     the static checks refuse cgo, every compiler directive (//go:norace
-//     would hide a race, //go:linkname reaches into the runtime), and an
+//     would hide a race, //go:linkname reaches into the runtime), an
 //     import of unsafe in every exercise (shm's atomics on a segment go
 //     through the course's shmview package, whose views stay inside a
-//     []byte's own bytes). A data race, the one way safe Go can corrupt
-//     memory, ends the process at the race detector's first report
+//     []byte's own bytes), and the system calls that act on the pages
+//     behind a slice (munmap would give a segment's addresses back, for a
+//     stale copy of the slice to reach whatever is mapped there next, so
+//     shm ends its mappings with shmview.Unmap, which keeps them
+//     reserved; madvise could zero pages of the heap). A data race, the
+//     one way safe Go can corrupt memory, ends the process at the race
+//     detector's first report
 //     (GORACE=halt_on_error=1), before the racy value is used; and a race
 //     report in the output fails the test whatever the exit status. The
 //     ways around the language that the operating system offers are

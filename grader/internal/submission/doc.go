@@ -28,6 +28,17 @@
 // not, and it can do so before the testing package has even started: from
 // init or from a package-level variable's initialiser.
 //
+// So are the calls that act on the whole pages behind a slice. Munmap
+// gives a mapping's addresses back to the kernel, which maps the
+// runtime's or the race detector's memory there next, and a copy of the
+// slice kept from before then reads and writes it; shm ends its mappings
+// with the course's shmview.Unmap, which keeps the addresses reserved.
+// Madvise(MADV_DONTNEED), Mprotect and their kin act on whole pages,
+// which a Go []byte shares with other objects. Beyond the rows that say
+// why, the system-call packages are an allow-list: a submission may call
+// only the few functions the course's own code uses (syscall's Open,
+// Mkfifo, Read, Write and Close, unix.Mmap).
+//
 // These are found by meaning, not by spelling. Check type-checks the
 // editable files together with the exercise's own non-test files (doc.go)
 // with go/types, and looks up what every identifier refers to: a call, a

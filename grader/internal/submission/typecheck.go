@@ -95,23 +95,43 @@ var forbiddenTable = []forbiddenFuncs{
 		pkgs:   []string{xunix},
 		names:  []string{"MmapPtr", "MunmapPtr", "MremapPtr"},
 		reason: "a submission may not map memory at an address of its own choosing",
-		hint:   "use unix.Mmap and unix.Munmap, which hand you a []byte the runtime can bounds-check",
+		hint:   "map the segment with unix.Mmap, which hands you a []byte the runtime can bounds-check, and end the mapping with shmview.Unmap",
+	},
+	{
+		// munmap hands the addresses back, the kernel maps the runtime's
+		// or the race detector's memory there next, and a copy of the
+		// slice kept from before reads and writes it.
+		pkgs:   []string{"syscall", xunix},
+		names:  []string{"Munmap"},
+		reason: "a submission may not give a mapping's addresses back to the kernel: a copy of the slice kept from before would then reach whatever memory is mapped at those addresses next",
+		hint:   "end the mapping with shmview.Unmap(b) (github.com/ipclab/ipclab/exercises/shmview), which lets the segment's pages go and keeps the addresses reserved, so a stale copy can only crash",
+	},
+	{
+		// madvise(MADV_DONTNEED) on a Go []byte zeroes the whole pages
+		// around it, other objects and their pointers included.
+		pkgs:   []string{"syscall", xunix},
+		names:  []string{"Madvise", "Mprotect", "Mremap", "Msync", "Mlock", "Munlock", "Mlockall", "Munlockall", "Mseal"},
+		reason: "a submission may not change the pages behind a slice: these act on whole pages, and the pages of a Go slice hold other objects too",
+		hint:   "nothing in the exercises needs it: map the segment with unix.Mmap, use it through its []byte and shmview's atomic views, and end the mapping with shmview.Unmap",
 	},
 }
 
 // systemFuncs are the only functions of the system-call packages a
-// submission may call. A deny-list cannot keep up with them: among the
-// hundreds of wrappers some take raw memory from the caller (unix.Vmsplice
-// with an Iovec whose length was set by hand lets the kernel write past a
-// Go object, and so rewrite a pointer), and others change the process
-// itself. These take only slices, strings and numbers; Munmap unmaps only
-// what Mmap mapped (both packages keep a table of their mappings). Their
-// constants, types and methods stay free to use.
+// submission may call: those the course's own solutions, stubs and
+// READMEs use, and no more. A deny-list cannot keep up with them: among
+// the hundreds of wrappers some take raw memory from the caller
+// (unix.Vmsplice with an Iovec whose length was set by hand lets the
+// kernel write past a Go object, and so rewrite a pointer), some act on
+// whole pages, which a Go []byte shares with other objects (unix.Madvise
+// with MADV_DONTNEED zeroes them), and others change the process itself.
+// These take only slices, strings and numbers, and act on descriptors or
+// on a new mapping. syscall's Mkfifo and Open make and open a FIFO
+// (fifo); Close, Read and Write go with a descriptor from Open. unix.Mmap
+// maps a segment (shm), which shmview.Unmap ends. Their constants, types
+// and methods stay free to use.
 var systemFuncs = map[string][]string{
-	"syscall": {"Close", "Dup", "Fstat", "Ftruncate", "Getpagesize", "Getpid", "Getppid", "Kill", "Lstat",
-		"Mkfifo", "Open", "Pipe", "Pipe2", "Read", "SetNonblock", "Stat", "Unlink", "Write"},
-	xunix: {"Close", "Fstat", "Ftruncate", "Getpagesize", "Getpid", "Madvise", "Mmap", "Msync", "Munmap",
-		"Open", "Read", "Stat", "Unlink", "Write"},
+	"syscall": {"Close", "Mkfifo", "Open", "Read", "Write"},
+	xunix:     {"Mmap"},
 }
 
 // forbiddenProcAttrs are the fields of syscall.SysProcAttr that change

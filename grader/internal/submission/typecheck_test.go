@@ -60,7 +60,9 @@ func TestCheckByMeaning(t *testing.T) {
 		{"a field set by assignment", "pipe", pipe + "import (\n\t\"os/exec\"\n\t\"syscall\"\n)\n\nfunc f(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}; c.SysProcAttr.Unshareflags = 1 }\n",
 			[]string{"the SysProcAttr field Unshareflags is not allowed"}},
 		{"vmsplice writes past a Go object", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc f(iov []unix.Iovec) { unix.Vmsplice(3, iov, 0) }\n",
-			[]string{"7:28: unix.Vmsplice is not allowed: of package golang.org/x/sys/unix a submission may call only Close, "}},
+			[]string{"7:28: unix.Vmsplice is not allowed: of package golang.org/x/sys/unix a submission may call only Mmap; "}},
+		{"a system call the course's code does not use", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar pid = unix.Getpid()\n",
+			[]string{"7:11: unix.Getpid is not allowed: of package golang.org/x/sys/unix a submission may call only Mmap; "}},
 		{"a system call outside the list", "pipe", pipe + "import \"syscall\"\n\nfunc f() { syscall.Sync() }\n",
 			[]string{"7:12: syscall.Sync is not allowed: of package syscall a submission may call only "}},
 		{"the listed system calls are fine", "pipe", pipe + "import \"syscall\"\n\nfunc f() error { fd, err := syscall.Open(\"f\", syscall.O_RDONLY, 0); syscall.Close(fd); return syscall.Mkfifo(\"p\", 0o600) }\n\nvar _ = err\n\nvar err error\n", nil},
@@ -91,8 +93,8 @@ func TestCheckByMeaning(t *testing.T) {
 		{"unix.PidfdGetfd and ProcessVMReadv", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar a, b = unix.PidfdGetfd, unix.ProcessVMReadv\n",
 			[]string{"7:12: unix.PidfdGetfd is not allowed: a submission may not reach into another process's memory", "7:29: unix.ProcessVMReadv is not allowed"}},
 		{"unix.MmapPtr", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nvar m = unix.MmapPtr\n",
-			[]string{"7:9: unix.MmapPtr is not allowed: a submission may not map memory at an address of its own choosing; use unix.Mmap"}},
-		{"the functions a solution needs", "shm", shm + "import \"golang.org/x/sys/unix\"\n\nfunc f(fd int) ([]byte, error) { return unix.Mmap(fd, 0, 4096, unix.PROT_READ, unix.MAP_SHARED) }\n", nil},
+			[]string{"7:9: unix.MmapPtr is not allowed: a submission may not map memory at an address of its own choosing; map the segment with unix.Mmap"}},
+		{"the functions a solution needs", "shm", shm + "import (\n\t\"golang.org/x/sys/unix\"\n\n\t\"github.com/ipclab/ipclab/exercises/shmview\"\n)\n\nfunc f(fd int) error { b, err := unix.Mmap(fd, 0, 4096, unix.PROT_READ, unix.MAP_SHARED); if err != nil { return err }; return shmview.Unmap(b) }\n", nil},
 
 		// Names that merely look alike.
 		{"a local type with an Exit method", "pipe", pipe + "type t struct{}\n\nfunc (t) Exit(int) {}\n\nfunc f() { var os t; os.Exit(0) }\n", nil},
@@ -148,6 +150,58 @@ func TestUnsafeIsRefusedEverywhere(t *testing.T) {
 		if ex.ID == "shm" && !strings.Contains(probs[0].Msg, "shmview.Uint32 and shmview.Uint64") {
 			t.Errorf("shm: the refusal of unsafe does not point to shmview.Uint32 and shmview.Uint64:\n%s", probs[0].Msg)
 		}
+	}
+}
+
+// TestWholePagesAreRefused: nothing that acts on the pages behind a
+// slice may be called. unix.Munmap gives the addresses back, and a copy
+// of the slice then reaches whatever the kernel maps there next;
+// unix.Madvise(MADV_DONTNEED) on a Go []byte zeroes the whole pages
+// around it. Each refusal says why, and what to use instead.
+func TestWholePagesAreRefused(t *testing.T) {
+	const (
+		shm         = "//go:build unix\n\npackage shm\n\nimport \"golang.org/x/sys/unix\"\n\n"
+		pipe        = "//go:build unix\n\npackage pipe\n\nimport \"syscall\"\n\n"
+		givesBack   = "a submission may not give a mapping's addresses back to the kernel"
+		pages       = "a submission may not change the pages behind a slice"
+		useUnmap    = "end the mapping with shmview.Unmap(b) (github.com/ipclab/ipclab/exercises/shmview)"
+		unmapAtEnd  = "end the mapping with shmview.Unmap"
+		notInBudget = "may call only"
+	)
+	tests := []struct {
+		name, ex, src string
+		want          []string // substrings of the one problem
+	}{
+		{"unix.Munmap", "shm", shm + "func f(b []byte) error { return unix.Munmap(b) }\n",
+			[]string{"7:33: unix.Munmap is not allowed: " + givesBack, useUnmap}},
+		{"unix.Munmap as a value", "shm", shm + "var unmap = unix.Munmap\n",
+			[]string{"7:13: unix.Munmap is not allowed: " + givesBack, useUnmap}},
+		{"syscall.Munmap", "pipe", pipe + "func f(b []byte) error { return syscall.Munmap(b) }\n",
+			[]string{"7:33: syscall.Munmap is not allowed: " + givesBack, useUnmap}},
+		{"unix.Madvise", "shm", shm + "func f(b []byte) error { return unix.Madvise(b, unix.MADV_DONTNEED) }\n",
+			[]string{"7:33: unix.Madvise is not allowed: " + pages, unmapAtEnd}},
+		{"syscall.Madvise", "pipe", pipe + "func f(b []byte) error { return syscall.Madvise(b, syscall.MADV_DONTNEED) }\n",
+			[]string{"7:33: syscall.Madvise is not allowed: " + pages, unmapAtEnd}},
+		{"unix.Mprotect", "shm", shm + "func f(b []byte) error { return unix.Mprotect(b, unix.PROT_READ) }\n",
+			[]string{"7:33: unix.Mprotect is not allowed: " + pages}},
+		{"unix.Msync", "shm", shm + "func f(b []byte) error { return unix.Msync(b, unix.MS_SYNC) }\n",
+			[]string{"7:33: unix.Msync is not allowed: " + pages}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := check(t, exercise(t, tt.ex), tt.src)
+			if len(probs) != 1 {
+				t.Fatalf("Check found %d problems, want 1:\n%v", len(probs), problemLines(probs))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(probs[0].String(), w) {
+					t.Errorf("problem = %q, want it to contain %q", probs[0], w)
+				}
+			}
+			if strings.Contains(probs[0].Msg, notInBudget) {
+				t.Errorf("problem = %q, want the reason of its own row, not the allow-list's", probs[0])
+			}
+		})
 	}
 }
 

@@ -147,6 +147,10 @@ func (s *Segment) Bytes() []byte { return s.data }
 
 // Close unmaps the segment. The segment itself, and other mappings of it,
 // are not affected. Closing a closed Segment does nothing.
+//
+// shmview.Unmap lets the pages go but keeps the addresses reserved, where
+// unix.Munmap would give them back: a copy of the slice that someone kept
+// can then only crash, never reach memory mapped there later.
 func (s *Segment) Close() error {
 	if s.data == nil {
 		return nil

@@ -26,6 +26,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
 )
 
 var (
@@ -143,14 +145,18 @@ func (s *Segment) Bytes() []byte { return s.data }
 
 // Close unmaps the segment. The segment itself, and other mappings of it,
 // are not affected. Closing a closed Segment does nothing.
+//
+// shmview.Unmap lets the pages go but keeps the addresses reserved, where
+// unix.Munmap would give them back: a copy of the slice that someone kept
+// can then only crash, never reach memory mapped there later.
 func (s *Segment) Close() error {
 	if s.data == nil {
 		return nil
 	}
-	err := unix.Munmap(s.data)
+	err := shmview.Unmap(s.data)
 	s.data = nil
 	if err != nil {
-		return fmt.Errorf("shm: munmap: %w", err)
+		return fmt.Errorf("shm: unmap: %w", err)
 	}
 	return nil
 }
