@@ -59,6 +59,8 @@ var corpus = []attack{
 	{name: "test-vars-aliasing", exercises: []string{"direct"}, refusal: notAllowed},
 	{name: "leak-compile-errors", exercises: []string{"counter"}, refusal: hiddenTest, secrets: []string{"hidden_test.go", "leak value"}},
 	{name: "tiocsti-escape", exercises: []string{"pipe"}, leaves: []string{"/tmp/ipclab-tiocsti-proof"}},
+	{name: "madvise-zero-regexp", exercises: []string{"shm"}, refusal: notAllowed},
+	{name: "munmap-stale-slice", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "unsafe-shape-rw", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "vmsplice-overflow", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
