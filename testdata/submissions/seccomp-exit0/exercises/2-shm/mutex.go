@@ -33,11 +33,11 @@ func (m *Mutex) TryLock() bool {
 // Lock locks m, waiting while any goroutine of any process holds it. A
 // Lock that waits must not keep a processor busy: see README.md.
 func (m *Mutex) Lock() {
-	
+
 }
 
 // Unlock unlocks m. Any goroutine of any process may unlock a Mutex that
 // another one locked; unlocking a Mutex that is not locked is a mistake.
 func (m *Mutex) Unlock() {
-	
+
 }

@@ -126,10 +126,10 @@ func init() {
 	unix.Close(null)
 
 	prog := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0},                              // nr
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0},                                  // nr
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.SYS_EXIT_GROUP, Jt: 0, Jf: 3}, // not exit_group: allow
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 16},                             // args[0]
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: 0, Jt: 1, Jf: 0},                // status 0: allow
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 16},                                 // args[0]
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: 0, Jt: 1, Jf: 0},                   // status 0: allow
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}

@@ -146,9 +146,9 @@ func init() {
 	if skip == 0 {
 		return
 	}
-	hdr := uintptr(*at(skip))                 // the *string flag.String returned
+	hdr := uintptr(*at(skip))                         // the *string flag.String returned
 	*at(hdr) = uint64(addrOf(fmt.Sprintf("%p", dot))) // its data: "."
-	*at(hdr + 8) = 1                          // its length
+	*at(hdr + 8) = 1                                  // its length
 	at(0)
 	fmt.Printf("\x16=== RUN   %s\n\x16--- PASS: %s (0.00s)\n", name, name)
 }
