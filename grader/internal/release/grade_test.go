@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/run"
 )
 
 // These tests run what the released repository's users run: the
@@ -78,27 +79,86 @@ type result struct {
 	} `json:"exercises"`
 }
 
-// grade runs the workflow's grading command from the course checkout on
-// a checkout of the student repository, with -format json where the
-// workflow has the classroom and markdown formats.
+// grade runs the released workflow's own grading command, from the
+// course checkout, on a checkout of the student repository standing in
+// for $GITHUB_WORKSPACE/submission, with two exercises (-exercise, to keep
+// it short) and the result also as JSON (-also json=FILE) for these tests
+// to read. It checks what the workflow's next steps read: the
+// environment lines for the reporter and the Markdown summary.
 func grade(t *testing.T, repo *course.Repo, submission string) result {
 	t.Helper()
-	cmd := exec.Command(graderBinary(t, repo), "grade", "-exercise", "counter,buffer", "-format", "json", submission)
+	args := workflowGradeArgs(t, repo)
+	if best, _ := run.Probe(); best < run.IsolateNamespaces {
+		t.Logf("this machine cannot grade at -isolation namespaces, as the workflow asks: grading with -isolation auto")
+		for i, a := range args {
+			if a == "namespaces" && i > 0 && args[i-1] == "-isolation" {
+				args[i] = "auto"
+			}
+		}
+	}
+	dir := t.TempDir()
+	summary, resultFile := filepath.Join(dir, "summary.md"), filepath.Join(dir, "result.json")
+	for i, a := range args {
+		a = strings.ReplaceAll(a, "$GITHUB_STEP_SUMMARY", summary)
+		args[i] = strings.ReplaceAll(a, "$GITHUB_WORKSPACE/submission", submission)
+	}
+	args = append(args[:len(args)-1:len(args)-1], "-exercise", "counter,buffer", "-also", "json="+resultFile, args[len(args)-1])
+	cmd := exec.Command(graderBinary(t, repo), args...)
 	cmd.Dir = repo.Root
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	env, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("grader grade %s: %v (grading completes with status 0 whatever the score)\n%s", submission, err, stderr.String())
+		t.Fatalf("grader %s: %v (grading completes with status 0 whatever the score)\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	tests := 0
+	for _, id := range []string{"counter", "buffer"} {
+		ex, err := repo.Exercise(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests += len(ex.TestsFor(true))
+	}
+	lines := strings.Split(strings.TrimSpace(string(env)), "\n")
+	if len(lines) != 1+tests || !strings.HasPrefix(lines[0], "IPCLAB_RUNNERS=counter1,") {
+		t.Errorf("the lines for $GITHUB_ENV: %d, starting %.40q; want IPCLAB_RUNNERS and one line per test of counter and buffer", len(lines), lines[0])
+	}
+	if md, err := os.ReadFile(summary); err != nil || !strings.HasPrefix(string(md), "# Total: ") {
+		t.Errorf("the step summary: %v, %.40q; want the Markdown report", err, md)
+	}
+	data, err := os.ReadFile(resultFile)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var r result
-	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("grader grade -format json: %v\n%s", err, out)
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatalf("grader grade -also json: %v\n%s", err, data)
 	}
 	if len(r.Exercises) != 2 || r.MaxScore != 200 {
-		t.Fatalf("graded %d exercises worth %g, want counter and buffer, 200 points:\n%s", len(r.Exercises), r.MaxScore, out)
+		t.Fatalf("graded %d exercises worth %g, want counter and buffer, 200 points:\n%s", len(r.Exercises), r.MaxScore, data)
 	}
 	return r
+}
+
+// workflowGradeArgs returns the arguments the released workflow gives the
+// grader: its grading step's command line, without "go run ./grader" and
+// the redirection, quotes removed (no argument holds a space).
+func workflowGradeArgs(t *testing.T, repo *course.Repo) []string {
+	t.Helper()
+	wf, err := Workflow(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(wf), "\n") {
+		cmd, ok := strings.CutPrefix(strings.TrimSpace(line), "run: go run ./grader ")
+		if !ok {
+			continue
+		}
+		cmd, _, _ = strings.Cut(cmd, " >> ")
+		return strings.Fields(strings.ReplaceAll(cmd, `"`, ""))
+	}
+	t.Fatal("the workflow has no step that runs the grader")
+	return nil
 }
 
 func TestGradeReleasedBranches(t *testing.T) {
