@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,7 +57,12 @@ var (
 // decides from this snapshot, never from the environment as it is then.
 var (
 	startRole, startedInRole = os.LookupEnv(RoleEnv)
-	startArgs                = append([]string(nil), os.Args...)
+	// startEnv is the environment the process started with, which every
+	// child gets: code under test that changes the environment (GORACE,
+	// to hide its data races in the children, say) changes nothing for
+	// them.
+	startEnv  = os.Environ()
+	startArgs = append([]string(nil), os.Args...)
 )
 
 // Register makes fn available as a child role. Call it from an init
@@ -113,10 +119,10 @@ func Command(t testing.TB, role string, args ...string) *exec.Cmd {
 		t.Fatalf("childproc: cannot find the test binary: %v", err)
 	}
 	cmd := exec.Command(exe, append([]string{"-test.run=^$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), RoleEnv+"="+role)
+	cmd.Env = append(slices.Clone(startEnv), RoleEnv+"="+role)
 	// A binary built with -race sleeps for a second before it exits, in
 	// case another goroutine is about to report a race; a child need not.
-	if gorace := os.Getenv("GORACE"); !strings.Contains(gorace, "atexit_sleep_ms") {
+	if gorace := startGORACE(); !strings.Contains(gorace, "atexit_sleep_ms") {
 		cmd.Env = append(cmd.Env, "GORACE="+strings.TrimSpace(gorace+" atexit_sleep_ms=0"))
 	}
 	t.Cleanup(func() { Reap(cmd) })
@@ -140,4 +146,14 @@ func Reap(cmd *exec.Cmd) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 	}
+}
+
+// startGORACE is GORACE as the process started with it.
+func startGORACE() string {
+	for _, kv := range startEnv {
+		if v, ok := strings.CutPrefix(kv, "GORACE="); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -167,7 +167,7 @@ func enterNamespaces(cfg *sandboxConfig) error {
 	if err := os.Mkdir(in("tmp"), 0o755); err != nil {
 		return err
 	}
-	if err := unix.Mount("tmpfs", in("tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=512m,mode=1777"); err != nil {
+	if err := unix.Mount("tmpfs", in("tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=256m,mode=1777"); err != nil {
 		return fmt.Errorf("mount /tmp: %w", err)
 	}
 	var hidden []string
@@ -184,7 +184,7 @@ func enterNamespaces(cfg *sandboxConfig) error {
 		if err := os.MkdirAll(in(dir), 0o700); err != nil {
 			return fmt.Errorf("mount point for %s: %w", dir, err)
 		}
-		if err := unix.Mount("tmpfs", in(dir), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=256m,mode=0700"); err != nil {
+		if err := unix.Mount("tmpfs", in(dir), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=128m,mode=0700"); err != nil {
 			return fmt.Errorf("mount %s: %w", dir, err)
 		}
 	}

@@ -216,7 +216,8 @@ func TestReadOnlyWorld(t *testing.T) {
 			}
 			for _, want := range []string{"wrote .", "wrote " + "/tmp", "wrote /dev/shm", "refused: ptrace a child", "refused: write /etc",
 				"refused: keep a descriptor of the grader's", "refused: install a seccomp filter with prctl",
-				"refused: install a seccomp filter with seccomp", "refused: start a thread that execs", "refused: share the grader's session"} {
+				"refused: install a seccomp filter with seccomp", "refused: start a thread that execs", "refused: share the grader's session",
+				"refused: hold memory in a memfd", "refused: make a user namespace", "refused: start a child sharing the signal handlers"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("%s: no %q in the test's report:\n%s", iso, want, out)
 				}

@@ -27,6 +27,15 @@ import (
 //     would be a thread of the test process, and its exec would replace
 //     the test process itself. The Go runtime's own threads never ask for
 //     CLONE_VFORK.
+//   - clone with CLONE_VM but neither CLONE_THREAD nor CLONE_VFORK (a
+//     child running on the test process's memory, at the same time as
+//     it), and clone with CLONE_SIGHAND but not CLONE_THREAD (a child
+//     that shares, and resets, the test process's signal handlers).
+//   - a user namespace of its own (clone or unshare with CLONE_NEWUSER):
+//     inside it a process may mount file systems, whose memory nothing
+//     counts.
+//   - memfd_create: memory held in a file, which the memory watch, adding
+//     up resident pages, cannot see.
 //   - clone3: its flags sit in memory, out of a filter's reach.
 const (
 	cloneThreadVfork = unix.CLONE_THREAD | unix.CLONE_VFORK
@@ -50,7 +59,12 @@ var seccompRules = []seccompRule{
 	{nr: unix.SYS_SECCOMP, errno: unix.EPERM},
 	{nr: unix.SYS_PRCTL, mask: 0xffffffff, value: unix.PR_SET_SECCOMP, errno: unix.EPERM},
 	{nr: unix.SYS_CLONE, mask: cloneThreadVfork, value: cloneThreadVfork, errno: unix.EPERM},
+	{nr: unix.SYS_CLONE, mask: unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_VFORK, value: unix.CLONE_VM, errno: unix.EPERM},
+	{nr: unix.SYS_CLONE, mask: unix.CLONE_SIGHAND | unix.CLONE_THREAD, value: unix.CLONE_SIGHAND, errno: unix.EPERM},
+	{nr: unix.SYS_CLONE, mask: unix.CLONE_NEWUSER, value: unix.CLONE_NEWUSER, errno: unix.EPERM},
+	{nr: unix.SYS_UNSHARE, mask: unix.CLONE_NEWUSER, value: unix.CLONE_NEWUSER, errno: unix.EPERM},
 	{nr: unix.SYS_CLONE3, errno: unix.ENOSYS},
+	{nr: unix.SYS_MEMFD_CREATE, errno: unix.EPERM},
 }
 
 // auditArch is the architecture a seccomp filter sees for this program's

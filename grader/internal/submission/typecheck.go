@@ -143,6 +143,15 @@ var forbiddenProcAttrs = []string{
 	"Chroot", "Ptrace", "UseCgroupFD", "CgroupFD", "AmbientCaps", "Credential",
 }
 
+// isProcAttr reports whether t is syscall.SysProcAttr or a pointer to it.
+func isProcAttr(t types.Type) bool {
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "syscall" && n.Obj().Name() == "SysProcAttr"
+}
+
 // forbiddenFunc returns the row that forbids fn, if any.
 func forbiddenFunc(fn *types.Func) *forbiddenFuncs {
 	if fn.Pkg() == nil || fn.Signature().Recv() != nil {
@@ -188,8 +197,21 @@ func checkTypes(ctx context.Context, repo *course.Repo, ex *course.Exercise, fse
 		}
 		sels := map[*ast.Ident]*ast.SelectorExpr{}
 		ast.Inspect(file, func(n ast.Node) bool {
-			if n, ok := n.(*ast.SelectorExpr); ok {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
 				sels[n.Sel] = n
+			case *ast.CompositeLit:
+				// Fields set without their names are fields the check
+				// below cannot see.
+				if tv, ok := info.Types[n]; ok && isProcAttr(tv.Type) && len(n.Elts) > 0 {
+					if _, keyed := n.Elts[0].(*ast.KeyValueExpr); !keyed {
+						at(n.Pos(), "a syscall.SysProcAttr must name its fields (SysProcAttr{Setpgid: true}): only Setpgid, Setsid, Pdeathsig and the like are allowed, and a field without its name could be any of them")
+					}
+				}
+			case *ast.CallExpr:
+				if tv, ok := info.Types[n.Fun]; ok && tv.IsType() && isProcAttr(tv.Type) {
+					at(n.Pos(), "a conversion to syscall.SysProcAttr is not allowed: it sets fields the check cannot see; write a SysProcAttr literal that names its fields")
+				}
 			}
 			return true
 		})
