@@ -88,7 +88,7 @@ func newName(t *testing.T) string {
 func exists(t *testing.T, name string) bool {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(segmentDir(), name))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil && !testkit.Is(err, os.ErrNotExist) {
 		t.Fatalf("stat %s: %v", filepath.Join(segmentDir(), name), err)
 	}
 	return err == nil
@@ -672,7 +672,7 @@ func TestCreateErrors(t *testing.T) {
 	copy(a.Bytes(), "keep me")
 
 	seg, err := Create(name, 128)
-	if !errors.Is(err, ErrExists) {
+	if !testkit.Is(err, ErrExists) {
 		if seg != nil {
 			seg.Close()
 		}
@@ -686,30 +686,30 @@ func TestCreateErrors(t *testing.T) {
 	}
 
 	missing := newName(t)
-	if seg, err := Open(missing); !errors.Is(err, ErrNotExist) {
+	if seg, err := Open(missing); !testkit.Is(err, ErrNotExist) {
 		if seg != nil {
 			seg.Close()
 		}
 		t.Errorf("Open(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err))
 	}
-	if err := Unlink(missing); !errors.Is(err, ErrNotExist) {
+	if err := Unlink(missing); !testkit.Is(err, ErrNotExist) {
 		t.Errorf("Unlink(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err))
 	}
 
 	for _, bad := range []string{"", "a/b", ".", "..", "../" + name, strings.Repeat("x", MaxName+1), "nul\x00byte"} {
-		if seg, err := Create(bad, 64); !errors.Is(err, ErrBadName) {
+		if seg, err := Create(bad, 64); !testkit.Is(err, ErrBadName) {
 			if seg != nil {
 				seg.Close()
 			}
 			t.Errorf("Create(%q, 64) = %s, want ErrBadName", bad, errName(err))
 		}
-		if seg, err := Open(bad); !errors.Is(err, ErrBadName) {
+		if seg, err := Open(bad); !testkit.Is(err, ErrBadName) {
 			if seg != nil {
 				seg.Close()
 			}
 			t.Errorf("Open(%q) = %s, want ErrBadName", bad, errName(err))
 		}
-		if err := Unlink(bad); !errors.Is(err, ErrBadName) {
+		if err := Unlink(bad); !testkit.Is(err, ErrBadName) {
 			t.Errorf("Unlink(%q) = %s, want ErrBadName", bad, errName(err))
 		}
 	}
@@ -734,7 +734,7 @@ func TestUnlink(t *testing.T) {
 	if exists(t, name) {
 		t.Errorf("after Unlink(%q), %s is still there", name, filepath.Join(segmentDir(), name))
 	}
-	if seg, err := Open(name); !errors.Is(err, ErrNotExist) {
+	if seg, err := Open(name); !testkit.Is(err, ErrNotExist) {
 		if seg != nil {
 			seg.Close()
 		}
@@ -744,7 +744,7 @@ func TestUnlink(t *testing.T) {
 	if got := string(b.Bytes()[10:20]); got != "still here" {
 		t.Errorf("b.Bytes()[10:20] = %q after Unlink, want \"still here\", written through a: mappings stay valid, and shared, after Unlink", got)
 	}
-	if err := Unlink(name); !errors.Is(err, ErrNotExist) {
+	if err := Unlink(name); !testkit.Is(err, ErrNotExist) {
 		t.Errorf("Unlink(%q) a second time = %s, want ErrNotExist", name, errName(err))
 	}
 
@@ -898,12 +898,12 @@ func TestRingInOrder(t *testing.T) {
 	send(t, p, []byte("hello"), "the ring was empty")
 	buf := make([]byte, 3)
 	n, err := c.Receive(buf)
-	if n != 0 || !errors.Is(err, io.ErrShortBuffer) {
+	if n != 0 || !testkit.Is(err, io.ErrShortBuffer) {
 		t.Fatalf("r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err))
 	}
 	receive(t, c, 5, []byte("hello"), "\"hello\" stays in the ring after io.ErrShortBuffer")
 
-	if err := p.Send(make([]byte, 61)); !errors.Is(err, ErrTooLarge) {
+	if err := p.Send(make([]byte, 61)); !testkit.Is(err, ErrTooLarge) {
 		t.Fatalf("r.Send(61 bytes) = %s in a ring of %d+64 bytes, want ErrTooLarge (4+61 > 64)", errName(err), RingHeader)
 	}
 	big := bytes.Repeat([]byte("0123456789"), 6)
@@ -956,7 +956,7 @@ func TestRingEndOfStream(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatalf("r.Close() = %s, want nil", errName(err))
 	}
-	if err := p.Send([]byte("late")); !errors.Is(err, ErrClosed) {
+	if err := p.Send([]byte("late")); !testkit.Is(err, ErrClosed) {
 		t.Errorf("r.Send(\"late\") after r.Close() = %s, want ErrClosed", errName(err))
 	}
 	receive(t, c, 64, []byte("last"), "messages sent before Close are still delivered")
@@ -965,7 +965,7 @@ func TestRingEndOfStream(t *testing.T) {
 		var n int
 		var err error
 		testkit.Within(t, testkit.Patience, "r.Receive(buf) (the ring was closed and empty)", func() { n, err = c.Receive(make([]byte, 64)) })
-		if n != 0 || !errors.Is(err, io.EOF) {
+		if n != 0 || !testkit.Is(err, io.EOF) {
 			t.Fatalf("r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err))
 		}
 	}
@@ -980,7 +980,7 @@ func TestRingEndOfStream(t *testing.T) {
 		t.Fatalf("r.Close() = %s, want nil", errName(err))
 	}
 	op.Finishes(t, testkit.Patience, "r.Receive(buf), waiting on an empty ring, after the producer's r.Close()")
-	if n != 0 || !errors.Is(err, io.EOF) {
+	if n != 0 || !testkit.Is(err, io.EOF) {
 		t.Fatalf("r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err))
 	}
 }

@@ -80,7 +80,7 @@ func sameErr(err, want error) bool {
 	if want == nil {
 		return err == nil
 	}
-	return errors.Is(err, want)
+	return testkit.Is(err, want)
 }
 
 // put calls q.Put(v), which must return nil without waiting for long. why
@@ -255,7 +255,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.GetContext(ctx) on an empty queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		o.v, o.err = q.GetContext(ctx)
 	})
-	if !errors.Is(o.err, context.DeadlineExceeded) {
+	if !testkit.Is(o.err, context.DeadlineExceeded) {
 		t.Fatalf("q.GetContext(ctx) = %d, %s, want context.DeadlineExceeded (the queue stayed empty until the deadline)", o.v, errName(o.err))
 	}
 
@@ -266,7 +266,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, 2) on a full queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		err = q.PutContext(ctx, 2)
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("q.PutContext(ctx, 2) = %s, want context.DeadlineExceeded (the queue stayed full until the deadline)", errName(err))
 	}
 	tryGet(t, q, 1, nil, "1 was in the queue")
@@ -289,7 +289,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "q.GetContext(ctx) on an empty queue, with ctx cancelled already,", func() {
 		o.v, o.err = q.GetContext(ctx)
 	})
-	if !errors.Is(o.err, context.Canceled) {
+	if !testkit.Is(o.err, context.Canceled) {
 		t.Errorf("q.GetContext(ctx) = %d, %s, want context.Canceled (the queue was empty, and ctx was cancelled before the call)", o.v, errName(o.err))
 	}
 }
@@ -302,7 +302,7 @@ func TestCloseBasics(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "q.Put(3) on a closed queue", func() { err = q.Put(3) })
-	if !errors.Is(err, ErrClosed) {
+	if !testkit.Is(err, ErrClosed) {
 		t.Errorf("q.Put(3) = %s, want ErrClosed (the queue was closed)", errName(err))
 	}
 	tryPut(t, q, 4, ErrClosed, "the queue was closed")
@@ -311,7 +311,7 @@ func TestCloseBasics(t *testing.T) {
 
 	var v int
 	testkit.Within(t, testkit.Patience, "q.Get() on a queue that is closed and empty", func() { v, err = q.Get() })
-	if !errors.Is(err, ErrClosed) {
+	if !testkit.Is(err, ErrClosed) {
 		t.Errorf("q.Get() = %d, %s, want ErrClosed (the queue was closed and every item had been taken)", v, errName(err))
 	}
 	tryGet(t, q, 0, ErrClosed, "the queue was closed and every item had been taken")
@@ -323,7 +323,7 @@ func TestCloseBasics(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.Get() on an empty queue")
 	testkit.Within(t, testkit.Patience, "q.Close()", u.Close)
 	op.Finishes(t, testkit.Patience, "q.Get(), waiting on an empty queue when it was closed,")
-	if !errors.Is(o.err, ErrClosed) {
+	if !testkit.Is(o.err, ErrClosed) {
 		t.Errorf("q.Get() = %d, %s, want ErrClosed (the queue was closed while Get waited on it, empty)", o.v, errName(o.err))
 	}
 }

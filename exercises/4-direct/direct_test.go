@@ -62,7 +62,7 @@ func sameErr(err, want error) bool {
 	if want == nil {
 		return err == nil
 	}
-	return errors.Is(err, want)
+	return testkit.Is(err, want)
 }
 
 // quote shows a message the way the tests write it.
@@ -198,13 +198,13 @@ func TestJoin(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, `n.Join("alice") a second time`, func() { _, err = n.Join("alice") })
-	if !errors.Is(err, ErrDuplicateName) {
+	if !testkit.Is(err, ErrDuplicateName) {
 		t.Errorf(`n.Join("alice") = %s, want ErrDuplicateName (a process named alice is in the network)`, errName(err))
 	}
 
 	testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 	testkit.Within(t, testkit.Patience, `n.Join("bob") after bob exited`, func() { _, err = n.Join("bob") })
-	if !errors.Is(err, ErrDuplicateName) {
+	if !testkit.Is(err, ErrDuplicateName) {
 		t.Errorf(`n.Join("bob") = %s, want ErrDuplicateName (names are never reused, even once their process has exited)`, errName(err))
 	}
 
@@ -313,7 +313,7 @@ func TestReceiveAny(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "bob.TryReceiveAny() (TryReceiveAny must never wait)", func() { _, _, err = bob.TryReceiveAny() })
-	if !errors.Is(err, ErrWouldBlock) {
+	if !testkit.Is(err, ErrWouldBlock) {
 		t.Errorf("bob.TryReceiveAny() = %s, want ErrWouldBlock (bob had received every message sent to him)", errName(err))
 	}
 
@@ -442,7 +442,7 @@ func TestUnknownAndExitedPeers(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `alice.Receive("carol"), with nothing from carol,`)
 	testkit.Within(t, testkit.Patience, "carol.Exit()", carol.Exit)
 	op.Finishes(t, testkit.Patience, `alice.Receive("carol"), waiting when carol exited,`)
-	if !errors.Is(r.err, ErrPeerExited) {
+	if !testkit.Is(r.err, ErrPeerExited) {
 		t.Errorf(`alice.Receive("carol") = %s, %s, want ErrPeerExited (carol exited while alice waited for her)`, quote(r.msg), errName(r.err))
 	}
 }
@@ -479,7 +479,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`bob.ReceiveContext(ctx, "alice"), with nothing sent and a deadline %v away (was the waiter woken when the deadline passed?)`, wait), func() {
 		r.msg, r.err = bob.ReceiveContext(ctx, "alice")
 	})
-	if !errors.Is(r.err, context.DeadlineExceeded) {
+	if !testkit.Is(r.err, context.DeadlineExceeded) {
 		t.Fatalf(`bob.ReceiveContext(ctx, "alice") = %s, %s, want context.DeadlineExceeded (alice sent nothing before the deadline)`, quote(r.msg), errName(r.err))
 	}
 
@@ -489,7 +489,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`alice.SendContext(ctx, "bob", "late") on a rendezvous network, with bob not receiving and a deadline %v away`, wait), func() {
 		err = alice.SendContext(ctx, "bob", []byte("late"))
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Fatalf(`alice.SendContext(ctx, "bob", "late") = %s, want context.DeadlineExceeded (bob did not receive before the deadline)`, errName(err))
 	}
 	tryReceive(t, bob, "alice", "", ErrWouldBlock, "alice's SendContext gave up at its deadline, so its message must not be delivered any more")
@@ -499,7 +499,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "bob.ReceiveAnyContext(ctx), with ctx cancelled already,", func() {
 		r.from, r.msg, r.err = bob.ReceiveAnyContext(ctx)
 	})
-	if !errors.Is(r.err, context.Canceled) {
+	if !testkit.Is(r.err, context.Canceled) {
 		t.Errorf("bob.ReceiveAnyContext(ctx) = %q, %s, %s, want context.Canceled (nothing was sent, and ctx was cancelled before the call)", r.from, quote(r.msg), errName(r.err))
 	}
 
@@ -540,7 +540,7 @@ func TestLinksMadeOnFirstUse(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "dave.TryReceiveAny()", func() { _, _, err = dave.TryReceiveAny() })
-	if !errors.Is(err, ErrWouldBlock) {
+	if !testkit.Is(err, ErrWouldBlock) {
 		t.Fatalf("dave.TryReceiveAny() = %s, want ErrWouldBlock (nobody had sent to dave)", errName(err))
 	}
 	links(2, "ReceiveAny names no peer, so it uses no link")

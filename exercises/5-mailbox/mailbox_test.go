@@ -71,7 +71,7 @@ func sameErr(err, want error) bool {
 	if want == nil {
 		return err == nil
 	}
-	return errors.Is(err, want)
+	return testkit.Is(err, want)
 }
 
 // capName describes a capacity for failure messages.
@@ -210,15 +210,15 @@ func TestCreateOpenDelete(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, `po.Create("a", 5)`, func() { _, err = po.Create("a", 5) })
-	if !errors.Is(err, ErrExists) {
+	if !testkit.Is(err, ErrExists) {
 		t.Fatalf(`po.Create("a", 5) = %s, want ErrExists (a mailbox called "a" exists already)`, errName(err))
 	}
 	testkit.Within(t, testkit.Patience, `po.Create("bad", -2)`, func() { _, err = po.Create("bad", -2) })
-	if !errors.Is(err, ErrBadCapacity) {
+	if !testkit.Is(err, ErrBadCapacity) {
 		t.Fatalf(`po.Create("bad", -2) = %s, want ErrBadCapacity (capacities are Unbounded (-1), 0 or positive)`, errName(err))
 	}
 	testkit.Within(t, testkit.Patience, `po.Open("nobody")`, func() { _, err = po.Open("nobody") })
-	if !errors.Is(err, ErrNoMailbox) {
+	if !testkit.Is(err, ErrNoMailbox) {
 		t.Fatalf(`po.Open("nobody") = %s, want ErrNoMailbox (no mailbox of that name was ever created)`, errName(err))
 	}
 
@@ -235,7 +235,7 @@ func TestCreateOpenDelete(t *testing.T) {
 
 	deleteBox(t, po, "a", nil, `the mailbox "a" existed`)
 	testkit.Within(t, testkit.Patience, `po.Open("a")`, func() { _, err = po.Open("a") })
-	if !errors.Is(err, ErrNoMailbox) {
+	if !testkit.Is(err, ErrNoMailbox) {
 		t.Fatalf(`po.Open("a") = %s, want ErrNoMailbox ("a" had been deleted)`, errName(err))
 	}
 	deleteBox(t, po, "a", ErrNoMailbox, `"a" had been deleted already`)
@@ -251,7 +251,7 @@ func TestCreateOpenDelete(t *testing.T) {
 	// Two post offices do not share their mailboxes.
 	other := newOffice(t)
 	testkit.Within(t, testkit.Patience, `other.Open("b")`, func() { _, err = other.Open("b") })
-	if !errors.Is(err, ErrNoMailbox) {
+	if !testkit.Is(err, ErrNoMailbox) {
 		t.Fatalf(`other.Open("b") = %s, want ErrNoMailbox ("b" was created in another post office)`, errName(err))
 	}
 	create(t, other, "b", 1) // the same name in another post office is another mailbox
@@ -428,7 +428,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("box.ReceiveContext(ctx) on an empty mailbox, with a deadline %v away (was it woken when the deadline passed?)", wait), func() {
 		r.msg, r.err = box.ReceiveContext(ctx)
 	})
-	if !errors.Is(r.err, context.DeadlineExceeded) {
+	if !testkit.Is(r.err, context.DeadlineExceeded) {
 		t.Fatalf("box.ReceiveContext(ctx) = %s, %s, want context.DeadlineExceeded (the mailbox stayed empty until the deadline)", show(r.msg), errName(r.err))
 	}
 
@@ -440,7 +440,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("box.SendContext(ctx, msg) on a full mailbox, with a deadline %v away (was it woken when the deadline passed?)", wait), func() {
 		err = box.SendContext(ctx, text("p", "late"))
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Fatalf(`box.SendContext(ctx, {From: "p", Body: "late"}) = %s, want context.DeadlineExceeded (the mailbox stayed full until the deadline)`, errName(err))
 	}
 	tryReceive(t, box, "box", text("p", "in"), nil, "that message was in the mailbox")
@@ -453,7 +453,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("rv.SendContext(ctx, msg) on a rendezvous mailbox with no receiver, with a deadline %v away", wait), func() {
 		err = rv.SendContext(ctx, text("p", "nobody took it"))
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("rv.SendContext(ctx, msg) = %s, want context.DeadlineExceeded (no receiver came before the deadline)", errName(err))
 	}
 	tryReceive(t, rv, "rv", Message{}, ErrWouldBlock, "the SendContext that gave up was no longer waiting, so no sender was")
@@ -478,7 +478,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "box.ReceiveContext(ctx) on an empty mailbox, with ctx cancelled already,", func() {
 		r.msg, r.err = box.ReceiveContext(ctx)
 	})
-	if !errors.Is(r.err, context.Canceled) {
+	if !testkit.Is(r.err, context.Canceled) {
 		t.Errorf("box.ReceiveContext(ctx) = %s, %s, want context.Canceled (the mailbox was empty, and ctx was cancelled before the call)", show(r.msg), errName(r.err))
 	}
 }
@@ -532,24 +532,24 @@ func TestDeleteWakesWaiters(t *testing.T) {
 
 	deleteBox(t, po, "empty", nil, "the mailbox existed")
 	opR.Finishes(t, testkit.Patience, "empty.Receive(), waiting when its mailbox was deleted,")
-	if !errors.Is(r.err, ErrDeleted) {
+	if !testkit.Is(r.err, ErrDeleted) {
 		t.Errorf("empty.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)", show(r.msg), errName(r.err))
 	}
 	deleteBox(t, po, "rendezvous", nil, "the mailbox existed")
 	opS.Finishes(t, testkit.Patience, "rv.Send(msg), waiting when its mailbox was deleted,")
-	if !errors.Is(*err, ErrDeleted) {
+	if !testkit.Is(*err, ErrDeleted) {
 		t.Errorf("rv.Send(msg) = %s, want ErrDeleted (its mailbox was deleted while it waited)", errName(*err))
 	}
 
 	// A deleted mailbox stays deleted, whatever the handle.
 	var e error
 	testkit.Within(t, testkit.Patience, "empty.Send(msg) after Delete", func() { e = empty.Send(text("p", "too late")) })
-	if !errors.Is(e, ErrDeleted) {
+	if !testkit.Is(e, ErrDeleted) {
 		t.Errorf("empty.Send(msg) = %s, want ErrDeleted (the mailbox had been deleted)", errName(e))
 	}
 	var got Message
 	testkit.Within(t, testkit.Patience, "rv.Receive() after Delete (it must not wait)", func() { got, e = rv.Receive() })
-	if !errors.Is(e, ErrDeleted) {
+	if !testkit.Is(e, ErrDeleted) {
 		t.Errorf("rv.Receive() = %s, %s, want ErrDeleted (the mailbox had been deleted)", show(got), errName(e))
 	}
 

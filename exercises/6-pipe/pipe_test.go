@@ -497,7 +497,7 @@ func TestFilterCancel(t *testing.T) {
 	out.waitFor(t, call)
 	cancel()
 	op.Finishes(t, patience, call+" after ctx was cancelled (a cancelled context must kill the child)")
-	if !errors.Is(err, context.Canceled) {
+	if !testkit.Is(err, context.Canceled) {
 		t.Errorf("%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 	}
 	lc.noneLeft(t, call+" after ctx was cancelled")
@@ -528,7 +528,7 @@ func TestPipelineThreeStages(t *testing.T) {
 	sameOutput(t, call, out.Bytes(), []byte("SOLO\n"))
 
 	err = pipeline(t, context.Background(), strings.NewReader("none\n"), &out, `"none\n"`)
-	if !errors.Is(err, ErrNoCommands) {
+	if !testkit.Is(err, ErrNoCommands) {
 		t.Errorf(`Pipeline(ctx, "none\n", out) with no commands = %s, want ErrNoCommands`, show(err))
 	}
 }

@@ -24,7 +24,6 @@ package fifo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -414,7 +413,7 @@ func (s *serving) stop(t *testing.T) {
 	t.Helper()
 	s.cancel()
 	s.op.Finishes(t, testkit.Patience, "srv.Serve(ctx, handle) after ctx was cancelled")
-	if !errors.Is(s.err, context.Canceled) {
+	if !testkit.Is(s.err, context.Canceled) {
 		t.Errorf("srv.Serve(ctx, handle) = %v after ctx was cancelled, want context.Canceled", s.err)
 	}
 }
@@ -553,7 +552,7 @@ func TestListenAndClose(t *testing.T) {
 	var srv *Server
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Listen(%q)", taken), func() { srv, err = Listen(taken) })
-	if !errors.Is(err, ErrExists) {
+	if !testkit.Is(err, ErrExists) {
 		t.Errorf("Listen(%q) = %v, %v with a file already there; want an error wrapping ErrExists", taken, srv, err)
 	}
 	if data, rerr := os.ReadFile(taken); rerr != nil || string(data) != "not yours" {
@@ -569,7 +568,7 @@ func TestListenAndClose(t *testing.T) {
 		t.Fatalf("after Listen(%q): os.Lstat = %v, %v; want a named pipe (a FIFO made with mkfifo)", path, fi, err)
 	}
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Listen(%q) again while the first server is open", path), func() { _, err = Listen(path) })
-	if !errors.Is(err, ErrExists) {
+	if !testkit.Is(err, ErrExists) {
 		t.Errorf("Listen(%q) while a server listens there = %v, want an error wrapping ErrExists", path, err)
 	}
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
@@ -602,7 +601,7 @@ func TestOversizedRequestRefused(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		reply, err := request(t, ctx, path, req)
 		cancel()
-		if !errors.Is(err, ErrTooLarge) {
+		if !testkit.Is(err, ErrTooLarge) {
 			t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge (a request may be at most MaxRequest = %d bytes, header included)",
 				size, show(reply), err, MaxRequest)
 		}

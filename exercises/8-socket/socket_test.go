@@ -245,7 +245,7 @@ func (r *running) serveReturned(t *testing.T, after string) {
 	t.Helper()
 	for i, op := range r.serve {
 		op.Finishes(t, testkit.Patience, "srv.Serve(l) after "+after)
-		if !errors.Is(r.errs[i], ErrServerClosed) {
+		if !testkit.Is(r.errs[i], ErrServerClosed) {
 			t.Errorf("srv.Serve(l) = %s after %s, want ErrServerClosed", errName(r.errs[i]), after)
 		}
 	}
@@ -427,7 +427,7 @@ func TestWriteFrameGoldenBytes(t *testing.T) {
 	}
 	buf.Reset()
 	err := writeFrameNow(t, &buf, make([]byte, MaxFrame+1), "WriteFrame(&buf, MaxFrame+1 bytes)")
-	if !errors.Is(err, ErrFrameTooLarge) {
+	if !testkit.Is(err, ErrFrameTooLarge) {
 		t.Errorf("WriteFrame(&buf, a payload of MaxFrame+1 bytes) = %s, want ErrFrameTooLarge", errName(err))
 	}
 	if buf.Len() != 0 {
@@ -452,7 +452,7 @@ func TestReadFrameGoldenBytes(t *testing.T) {
 				hexStart(tc.wire), hexStart(got), hexStart(tc.payload))
 		}
 	}
-	if _, err := readFrameNow(t, r, MaxFrame, "ReadFrame(r, MaxFrame) at the end of the stream"); !errors.Is(err, io.EOF) {
+	if _, err := readFrameNow(t, r, MaxFrame, "ReadFrame(r, MaxFrame) at the end of the stream"); !testkit.Is(err, io.EOF) {
 		t.Errorf("ReadFrame(r, MaxFrame) at the end of the stream, between frames, = %s, want io.EOF", errName(err))
 	}
 
@@ -490,7 +490,7 @@ func TestReadFrameBadInput(t *testing.T) {
 	for _, tc := range tests {
 		r := bytes.NewReader(tc.stream)
 		got, err := readFrameNow(t, r, tc.max, "ReadFrame(r, max) on "+tc.name)
-		if !errors.Is(err, tc.want) {
+		if !testkit.Is(err, tc.want) {
 			t.Errorf("ReadFrame(r, %d) on %s [% x] = %s, %s, want %s (%s)", tc.max, tc.name, tc.stream, show(got), errName(err), errName(tc.want), tc.why)
 			continue
 		}
@@ -549,7 +549,7 @@ func TestFramesOverTCP(t *testing.T) {
 	}
 	client.Close()
 	server.SetReadDeadline(time.Now().Add(testkit.Patience))
-	if _, err := readFrameNow(t, server, MaxFrame, "ReadFrame(conn, MaxFrame) after the other end closed"); !errors.Is(err, io.EOF) {
+	if _, err := readFrameNow(t, server, MaxFrame, "ReadFrame(conn, MaxFrame) after the other end closed"); !testkit.Is(err, io.EOF) {
 		t.Errorf("ReadFrame(conn, MaxFrame) after the other end closed = %s, want io.EOF", errName(err))
 	}
 }
@@ -642,7 +642,7 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	}
 	var again error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) after srv.Close()", func() { again = srv.Serve(listenTCP(t)) })
-	if !errors.Is(again, ErrServerClosed) {
+	if !testkit.Is(again, ErrServerClosed) {
 		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrServerClosed", errName(again))
 	}
 }

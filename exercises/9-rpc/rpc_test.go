@@ -211,10 +211,10 @@ func TestValueGoldenBytes(t *testing.T) {
 	// Too few bytes is an error, not a panic and not a made-up number.
 	for n := 0; n < 8; n++ {
 		short := make([]byte, n)
-		if _, _, err := rpc.ConsumeInt64(short); !errors.Is(err, rpc.ErrBadFrame) {
+		if _, _, err := rpc.ConsumeInt64(short); !testkit.Is(err, rpc.ErrBadFrame) {
 			t.Errorf("ConsumeInt64(%d bytes) = %s, want ErrBadFrame (an int64 needs 8 bytes)", n, errText(err))
 		}
-		if _, _, err := rpc.ConsumeFloat64(short); !errors.Is(err, rpc.ErrBadFrame) {
+		if _, _, err := rpc.ConsumeFloat64(short); !testkit.Is(err, rpc.ErrBadFrame) {
 			t.Errorf("ConsumeFloat64(%d bytes) = %s, want ErrBadFrame (a float64 needs 8 bytes)", n, errText(err))
 		}
 	}
@@ -258,7 +258,7 @@ func TestRemoteErrors(t *testing.T) {
 	}
 
 	err = callErr(t, context.Background(), c, "no.such.method", nil, "the server has no such method")
-	if !errors.Is(err, rpc.ErrUnknownMethod) {
+	if !testkit.Is(err, rpc.ErrUnknownMethod) {
 		t.Errorf("c.Call(ctx, \"no.such.method\", nil) = %s, want an error wrapping ErrUnknownMethod", errText(err))
 	}
 
@@ -310,7 +310,7 @@ func TestCallDeadline(t *testing.T) {
 	slow := goCall(ctx, c, "block", []byte("slow"))
 	ts.gate.wait(t, "after a call of block")
 	slow.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", slow.label, wait))
-	if !errors.Is(slow.err, context.DeadlineExceeded) {
+	if !testkit.Is(slow.err, context.DeadlineExceeded) {
 		t.Fatalf("%s = %s, %s, want context.DeadlineExceeded (the reply had not come when the deadline passed)", slow.label, showBytes(slow.result), errText(slow.err))
 	}
 
@@ -328,7 +328,7 @@ func TestCallDeadline(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := callErr(t, done, c, "add", ints(1, 1), "ctx was cancelled before the call")
-	if !errors.Is(err, context.Canceled) {
+	if !testkit.Is(err, context.Canceled) {
 		t.Errorf("c.Call(ctx, \"add\", ...) with ctx cancelled already = %s, want context.Canceled", errText(err))
 	}
 }
@@ -431,7 +431,7 @@ func TestDeadServerWakesCalls(t *testing.T) {
 	pn.takeDown(true) // the server dies: its connections close, and dials fail
 	for _, pc := range calls {
 		pc.Finishes(t, testkit.Patience, pc.label+", waiting when the server died,")
-		if !errors.Is(pc.err, rpc.ErrConnLost) {
+		if !testkit.Is(pc.err, rpc.ErrConnLost) {
 			t.Errorf("%s = %s, %s, want an error wrapping ErrConnLost (the connection closed, and no new one could be made)", pc.label, showBytes(pc.result), errText(pc.err))
 		}
 	}
@@ -442,7 +442,7 @@ func TestDeadServerWakesCalls(t *testing.T) {
 	down.takeDown(false)
 	c2 := newClient(t, down.dial)
 	err := callErr(t, context.Background(), c2, "add", ints(1, 1), "the server is down")
-	if !errors.Is(err, rpc.ErrConnLost) {
+	if !testkit.Is(err, rpc.ErrConnLost) {
 		t.Errorf("c.Call(ctx, \"add\", ...) with the server down = %s, want an error wrapping ErrConnLost", errText(err))
 	}
 	if got := down.dialCount(); got != rpc.MaxAttempts {

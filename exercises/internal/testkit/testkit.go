@@ -28,6 +28,7 @@
 package testkit
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -127,3 +128,14 @@ func NoGoroutineLeaks(t testing.TB) {
 		}
 	})
 }
+
+// Is reports whether err is target, in the sense of errors.Is, for a test
+// that checks which error the code under test returned. An error that
+// says it is every error (an Is method that always answers true) is not
+// the one the test wants: it would also be errNeverReturned, a sentinel
+// no code under test can know of, and Is says no to it.
+func Is(err, target error) bool {
+	return errors.Is(err, target) && !errors.Is(err, errNeverReturned)
+}
+
+var errNeverReturned = errors.New("testkit: an error no code under test returns")

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -41,6 +42,33 @@ func TestGoexitIsNotAReturn(t *testing.T) {
 		})
 		if want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1); tt.want == "" && r.failed != "" || !strings.Contains(r.failed, want) {
 			t.Errorf("%s: Together failed with %q, want %q", tt.name, r.failed, want)
+		}
+	}
+}
+
+// anyError says it is every error.
+type anyError struct{}
+
+func (anyError) Error() string { return "any error" }
+func (anyError) Is(error) bool { return true }
+
+func TestIsRefusesAnErrorThatIsEveryError(t *testing.T) {
+	target := errors.New("the sentinel")
+	wrapped := fmt.Errorf("context: %w", target)
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"the sentinel", target, true},
+		{"the sentinel wrapped", wrapped, true},
+		{"another error", errors.New("other"), false},
+		{"nil", nil, false},
+		{"an error that is every error", anyError{}, false},
+		{"one wrapped", fmt.Errorf("x: %w", anyError{}), false},
+	} {
+		if got := Is(tt.err, target); got != tt.want {
+			t.Errorf("Is(%s, target) = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

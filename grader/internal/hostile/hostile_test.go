@@ -30,6 +30,10 @@ type attack struct {
 	leaves    []string
 	// secrets are strings no report on the submission may contain.
 	secrets []string
+	// evidence, for an attack on a working solution rather than a stub,
+	// is what some test's message must still say (the race it tried to
+	// hide); such an attack is not held to the stub's score.
+	evidence string
 }
 
 // Refusals.
@@ -61,6 +65,14 @@ var corpus = []attack{
 	{name: "tiocsti-escape", exercises: []string{"pipe"}, leaves: []string{"/tmp/ipclab-tiocsti-proof"}},
 	{name: "madvise-zero-regexp", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "munmap-stale-slice", exercises: []string{"shm"}, refusal: notAllowed},
+	{name: "r3-universal-error", exercises: []string{"socket"}},
+	{name: "r3-universal-error-fifo", exercises: []string{"fifo"}},
+	{name: "r3-procattr-positional", exercises: []string{"pipe"}, refusal: "must name its fields"},
+	{name: "r3-procattr-conversion", exercises: []string{"pipe"}, refusal: "conversion to syscall.SysProcAttr is not allowed"},
+	{name: "r3-procattr-sighand", exercises: []string{"pipe"}, refusal: "must name its fields"},
+	{name: "r3-clonevm-race", exercises: []string{"pipe"}, refusal: "must name its fields"},
+	{name: "r3-memfd-hoard", exercises: []string{"pipe"}},
+	{name: "r3-child-gorace", exercises: []string{"shm"}, evidence: "exited (exit status 66)"},
 	{name: "unsafe-shape-rw", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "vmsplice-overflow", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
@@ -131,6 +143,16 @@ func gradeAttack(t *testing.T, repo *course.Repo, g *grading.Grader, iso run.Iso
 			case a.refusal != "" && !strings.Contains(ex.Message, a.refusal):
 				t.Errorf("%s at isolation %s: message %q, want it refused (%q)", a.name, iso, ex.Message, a.refusal)
 			}
+		}
+		if a.evidence != "" {
+			found := false
+			for _, tr := range ex.Tests {
+				found = found || strings.Contains(tr.Message, a.evidence)
+			}
+			if !found {
+				t.Errorf("%s at isolation %s: no test says %q: the attack hid what it tried to hide", a.name, iso, a.evidence)
+			}
+			continue
 		}
 		// The unchanged stub of every exercise earns zero: verify proves it.
 		if ex.Score != 0 {

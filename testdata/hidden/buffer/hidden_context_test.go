@@ -6,7 +6,6 @@ package buffer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -36,7 +35,7 @@ func TestContextCancelWhileWaiting(t *testing.T) {
 
 	cancel()
 	for _, r := range c.all(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
-		if !errors.Is(r.err, context.Canceled) {
+		if !testkit.Is(r.err, context.Canceled) {
 			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
 		}
 	}

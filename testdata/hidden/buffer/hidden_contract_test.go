@@ -33,7 +33,7 @@ func TestCapacityExact(t *testing.T) {
 		tryPut(t, q, n, ErrFull, fmt.Sprintf("the queue held %d of %d items", n, n))
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, %d) on a full queue, with ctx cancelled already,", n), func() { err = q.PutContext(done, n) })
-		if !errors.Is(err, context.Canceled) {
+		if !testkit.Is(err, context.Canceled) {
 			t.Fatalf("q.PutContext(ctx, %d) = %s, want context.Canceled (the queue held %d of %d items, and ctx was cancelled)", n, errName(err), n, n)
 		}
 		waiting.put(fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n), q, n)

@@ -6,7 +6,6 @@ package buffer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -108,7 +107,7 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 		if r.label != "empty.GetContext(ctx)" && r.label != "full.PutContext(ctx, 2)" && r.label != "rendezvous.PutContext(ctx, 2)" {
 			t.Fatalf("%v, but it should still be waiting: only the calls with ctx were to give up when ctx was cancelled", r)
 		}
-		if !errors.Is(r.err, context.Canceled) {
+		if !testkit.Is(r.err, context.Canceled) {
 			t.Fatalf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
 		}
 	}
@@ -197,7 +196,7 @@ func TestCloseWakesEveryWaiter(t *testing.T) {
 		testkit.Within(t, testkit.Patience, "q.Close()", q.Close)
 	}
 	for _, r := range c.all(t, "every queue was closed (does Close wake every waiter, and does every waiter check whether the queue is closed?)") {
-		if !errors.Is(r.err, ErrClosed) {
+		if !testkit.Is(r.err, ErrClosed) {
 			t.Errorf("%v, want ErrClosed (the queue was closed while it waited)", r)
 		}
 	}
@@ -223,7 +222,7 @@ func TestCloseKeepsQueuedItems(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.Put(4) on a full queue")
 	testkit.Within(t, testkit.Patience, "q.Close()", q.Close)
 	op.Finishes(t, testkit.Patience, "q.Put(4), waiting on a full queue when it was closed,")
-	if !errors.Is(*err, ErrClosed) {
+	if !testkit.Is(*err, ErrClosed) {
 		t.Errorf("q.Put(4) = %s, want ErrClosed (the queue was closed while Put waited)", errName(*err))
 	}
 
@@ -237,16 +236,16 @@ func TestCloseKeepsQueuedItems(t *testing.T) {
 	tryGet(t, q, 3, nil, "the closed queue still held 3")
 
 	testkit.Within(t, testkit.Patience, "q.Get() on a closed, empty queue", func() { v, gotErr = q.Get() })
-	if !errors.Is(gotErr, ErrClosed) {
+	if !testkit.Is(gotErr, ErrClosed) {
 		t.Errorf("q.Get() = %d, %s, want ErrClosed (the queue was closed and empty)", v, errName(gotErr))
 	}
 	testkit.Within(t, testkit.Patience, "q.GetContext(ctx) on a closed, empty queue", func() { v, gotErr = q.GetContext(ctx) })
-	if !errors.Is(gotErr, ErrClosed) {
+	if !testkit.Is(gotErr, ErrClosed) {
 		t.Errorf("q.GetContext(ctx) = %d, %s, want ErrClosed (the queue was closed and empty)", v, errName(gotErr))
 	}
 	tryGet(t, q, 0, ErrClosed, "the queue was closed and empty")
 	testkit.Within(t, testkit.Patience, "q.PutContext(ctx, 5) on a closed queue", func() { gotErr = q.PutContext(ctx, 5) })
-	if !errors.Is(gotErr, ErrClosed) {
+	if !testkit.Is(gotErr, ErrClosed) {
 		t.Errorf("q.PutContext(ctx, 5) = %s, want ErrClosed (the queue was closed, even though it had room)", errName(gotErr))
 	}
 	tryPut(t, q, 6, ErrClosed, "the queue was closed, even though it had room")
@@ -262,11 +261,11 @@ func TestCloseKeepsQueuedItems(t *testing.T) {
 	rv := NewRendezvous[int]()
 	testkit.Within(t, testkit.Patience, "q.Close()", rv.Close)
 	testkit.Within(t, testkit.Patience, "q.Put(1) on a closed rendezvous queue", func() { gotErr = rv.Put(1) })
-	if !errors.Is(gotErr, ErrClosed) {
+	if !testkit.Is(gotErr, ErrClosed) {
 		t.Errorf("q.Put(1) = %s, want ErrClosed (the rendezvous queue was closed)", errName(gotErr))
 	}
 	testkit.Within(t, testkit.Patience, "q.Get() on a closed rendezvous queue", func() { v, gotErr = rv.Get() })
-	if !errors.Is(gotErr, ErrClosed) {
+	if !testkit.Is(gotErr, ErrClosed) {
 		t.Errorf("q.Get() = %d, %s, want ErrClosed (the rendezvous queue was closed)", v, errName(gotErr))
 	}
 }

@@ -6,7 +6,6 @@ package direct
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -168,7 +167,7 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 		if !cancelled[r.label] {
 			t.Fatalf("%v, but it should still be waiting (only the context short was cancelled)", r)
 		}
-		if !errors.Is(r.err, context.Canceled) {
+		if !testkit.Is(r.err, context.Canceled) {
 			t.Errorf("%v, want context.Canceled (short was cancelled while it waited)", r)
 		}
 	}

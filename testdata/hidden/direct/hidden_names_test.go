@@ -98,7 +98,7 @@ func TestPeerExitWakesBlockedCalls(t *testing.T) {
 
 		testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 		for _, r := range c.all(t, "bob exited (does Exit wake the calls that wait on the process?)") {
-			if !errors.Is(r.err, ErrPeerExited) {
+			if !testkit.Is(r.err, ErrPeerExited) {
 				t.Errorf("%v, want ErrPeerExited (bob exited while it waited for him, %s)", r, on)
 			}
 		}
@@ -135,7 +135,7 @@ func TestExitWakesOwnCalls(t *testing.T) {
 
 	testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 	for _, r := range c.all(t, "bob exited (does Exit wake the process's own waiting calls?)") {
-		if !errors.Is(r.err, ErrExited) {
+		if !testkit.Is(r.err, ErrExited) {
 			t.Errorf("%v, want ErrExited (bob exited while the call waited)", r)
 		}
 	}

@@ -36,7 +36,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -413,7 +412,7 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 	}
 	cancel()
 	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 1") after ctx was cancelled`)
-	if !errors.Is(err, context.Canceled) {
+	if !testkit.Is(err, context.Canceled) {
 		t.Errorf(`Request(ctx, server, "hold 1") = %v after ctx was cancelled, want an error wrapping context.Canceled`, err)
 	}
 	mustBeEmpty(`Request(ctx, server, "hold 1") returned on a cancelled context`)
@@ -423,7 +422,7 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 	defer cancel()
 	call = testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 2")) })
 	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 2") after its deadline`)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Errorf(`Request(ctx, server, "hold 2") = %v after the deadline, want an error wrapping context.DeadlineExceeded`, err)
 	}
 	mustBeEmpty(`Request(ctx, server, "hold 2") returned after its deadline`)
@@ -462,7 +461,7 @@ func TestOversizedNeverHalfWritten(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		got, err := request(t, ctx, path, req)
 		cancel()
-		if !errors.Is(err, ErrTooLarge) {
+		if !testkit.Is(err, ErrTooLarge) {
 			t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge: with the header (the reply FIFO's path inside %s, the length, two newlines) the request is over MaxRequest = %d bytes",
 				size, show(got), err, tmp, MaxRequest)
 		}

@@ -7,7 +7,6 @@ package mailbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -40,7 +39,7 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 	c.quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
 	cancel()
 	for _, r := range c.all(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
-		if !errors.Is(r.err, context.Canceled) {
+		if !testkit.Is(r.err, context.Canceled) {
 			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
 		}
 	}

@@ -51,14 +51,14 @@ func TestDeleteWakesEveryWaiter(t *testing.T) {
 		deleteBox(t, po, name, nil, "the mailbox existed")
 	}
 	for _, r := range c.all(t, "every mailbox they waited on was deleted (does Delete wake every waiter, and does a waiter that wakes check whether its mailbox is gone?)") {
-		if !errors.Is(r.err, ErrDeleted) {
+		if !testkit.Is(r.err, ErrDeleted) {
 			t.Errorf("%v, want ErrDeleted (its mailbox was deleted while it waited)", r)
 		}
 	}
 	for _, name := range names {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("po.Open(%q)", name), func() { _, err = po.Open(name) })
-		if !errors.Is(err, ErrNoMailbox) {
+		if !testkit.Is(err, ErrNoMailbox) {
 			t.Errorf("po.Open(%q) = %s, want ErrNoMailbox (it had been deleted)", name, errName(err))
 		}
 	}
@@ -229,7 +229,7 @@ func TestUseAfterDelete(t *testing.T) {
 				var msg Message
 				var err error
 				testkit.Within(t, testkit.Patience, label+" on a deleted mailbox (it must not wait)", func() { msg, err = op.fn() })
-				if !errors.Is(err, ErrDeleted) {
+				if !testkit.Is(err, ErrDeleted) {
 					t.Errorf("%s = %s, %s, want ErrDeleted (%s)", label, show(msg), errName(err), why)
 				}
 			}
@@ -238,7 +238,7 @@ func TestUseAfterDelete(t *testing.T) {
 
 		var err error
 		testkit.Within(t, testkit.Patience, `po.Open("box")`, func() { _, err = po.Open("box") })
-		if !errors.Is(err, ErrNoMailbox) {
+		if !testkit.Is(err, ErrNoMailbox) {
 			t.Errorf(`po.Open("box") = %s, want ErrNoMailbox (%s)`, errName(err), why)
 		}
 		deleteBox(t, po, "box", ErrNoMailbox, why)
@@ -264,14 +264,14 @@ func TestDeleteAndRecreate(t *testing.T) {
 	// The old handles stay dead.
 	var err error
 	testkit.Within(t, testkit.Patience, "old.Send(msg) after the name was reused", func() { err = old.Send(text("p", "to the old handle")) })
-	if !errors.Is(err, ErrDeleted) {
+	if !testkit.Is(err, ErrDeleted) {
 		t.Fatalf(`old.Send(msg) = %s, want ErrDeleted (old is a handle to the deleted mailbox; a new mailbox called "box" exists, but it is another mailbox)`, errName(err))
 	}
 	tryReceive(t, fresh, "fresh", Message{}, ErrWouldBlock, "the only Send since the new mailbox was created went through a handle to the old, deleted one")
 	send(t, freshAgain, "freshAgain", text("q", "for the new mailbox"), "an unbounded mailbox always has room")
 	var msg Message
 	testkit.Within(t, testkit.Patience, "oldAgain.TryReceive() after the name was reused", func() { msg, err = oldAgain.TryReceive() })
-	if !errors.Is(err, ErrDeleted) {
+	if !testkit.Is(err, ErrDeleted) {
 		t.Fatalf(`oldAgain.TryReceive() = %s, %s, want ErrDeleted (oldAgain is a handle to the deleted mailbox, not to the new mailbox called "box")`, show(msg), errName(err))
 	}
 	receive(t, fresh, "fresh", text("q", "for the new mailbox"), "that message was sent to the new mailbox, and nobody else took it")
@@ -284,7 +284,7 @@ func TestDeleteAndRecreate(t *testing.T) {
 	deleteBox(t, po, "stale", nil, "the mailbox existed")
 	next := create(t, po, "stale", 0)
 	op.Finishes(t, testkit.Patience, "stale.Receive(), waiting when its mailbox was deleted,")
-	if !errors.Is(got.err, ErrDeleted) {
+	if !testkit.Is(got.err, ErrDeleted) {
 		t.Fatalf(`stale.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)`, show(got.msg), errName(got.err))
 	}
 	trySend(t, next, "next", text("p", "x"), ErrWouldBlock, `the receiver that waited was on the old mailbox called "stale", not on the new one`)

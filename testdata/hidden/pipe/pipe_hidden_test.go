@@ -383,7 +383,7 @@ func TestPipelineCancel(t *testing.T) {
 		out.waitFor(t, call)
 		cancel()
 		op.Finishes(t, patience, call+" after ctx was cancelled (a cancelled context must kill every stage)")
-		if !errors.Is(err, context.Canceled) {
+		if !testkit.Is(err, context.Canceled) {
 			t.Errorf("%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 		}
 		lc.noneLeft(t, call+" after ctx was cancelled")

@@ -6,7 +6,6 @@ package rpc_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -173,7 +172,7 @@ func TestLateReplyDiscarded(t *testing.T) {
 	late := goCall(ctx, c, "hold", []byte("late"))
 	h.wait(t, "late")
 	late.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", late.label, wait))
-	if !errors.Is(late.err, context.DeadlineExceeded) {
+	if !testkit.Is(late.err, context.DeadlineExceeded) {
 		t.Fatalf("%s = %q, %s, want context.DeadlineExceeded, the error of ctx (the reply had not come when the deadline passed)", late.label, late.result, errText(late.err))
 	}
 	tc := <-taps

@@ -6,7 +6,6 @@ package rpc_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"runtime"
@@ -54,11 +53,11 @@ func TestServerCloseWakesCallers(t *testing.T) {
 		}
 	}
 	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !errors.Is(*serveErr, rpc.ErrShutdown) {
+	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
 		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
 	}
 	err := callErr(t, context.Background(), c, "add", ints(1, 2), "the server is closed")
-	if !errors.Is(err, rpc.ErrConnLost) {
+	if !testkit.Is(err, rpc.ErrConnLost) {
 		t.Errorf("c.Call(ctx, \"add\", ...) after the server was closed = %s, want an error wrapping ErrConnLost", errText(err))
 	}
 }
@@ -93,11 +92,11 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	ts.gate.wait(t, "after a call of block")
 	testkit.Within(t, testkit.Patience, "c.Close() with a call waiting", func() { c2.Close() })
 	pc.Finishes(t, testkit.Patience, pc.label+", waiting when its client was closed,")
-	if !errors.Is(pc.err, rpc.ErrShutdown) {
+	if !testkit.Is(pc.err, rpc.ErrShutdown) {
 		t.Errorf("%s = %q, %s, want ErrShutdown (its client was closed while it waited)", pc.label, pc.result, errText(pc.err))
 	}
 	err := callErr(t, context.Background(), c2, "add", ints(1, 1), "the client is closed")
-	if !errors.Is(err, rpc.ErrShutdown) {
+	if !testkit.Is(err, rpc.ErrShutdown) {
 		t.Errorf("c.Call(ctx, \"add\", ...) on a closed client = %s, want ErrShutdown", errText(err))
 	}
 	testkit.Within(t, testkit.Patience, "a second c.Close()", func() { c2.Close() })
@@ -115,11 +114,11 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	rc.receive(t, "the reply to add(2, 40)")
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { ts.Close() })
 	rc.served.Finishes(t, testkit.Patience, "srv.ServeConn(conn), idle when the server was closed,")
-	if !errors.Is(rc.err, rpc.ErrShutdown) {
+	if !testkit.Is(rc.err, rpc.ErrShutdown) {
 		t.Errorf("srv.ServeConn(conn) = %s after srv.Close(), want ErrShutdown", errText(rc.err))
 	}
 	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !errors.Is(*serveErr, rpc.ErrShutdown) {
+	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
 		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
 	}
 	for i, tc := range tl.accepted() {
@@ -132,13 +131,13 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	l2 := listenTCP(t)
 	var err2 error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) on a closed server", func() { err2 = ts.Serve(l2) })
-	if !errors.Is(err2, rpc.ErrShutdown) {
+	if !testkit.Is(err2, rpc.ErrShutdown) {
 		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrShutdown", errText(err2))
 	}
 	a, b := net.Pipe()
 	defer a.Close()
 	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(b) })
-	if !errors.Is(err2, rpc.ErrShutdown) {
+	if !testkit.Is(err2, rpc.ErrShutdown) {
 		t.Errorf("srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
 	}
 	testkit.Within(t, testkit.Patience, "a second srv.Close()", func() { ts.Close() })

@@ -6,7 +6,6 @@ package rpc_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -148,7 +147,7 @@ func TestRetryGivesUp(t *testing.T) {
 
 	for round := 1; round <= 2; round++ {
 		err := callErr(t, context.Background(), c, "add", ints(1, 2), "every connection breaks before a reply")
-		if !errors.Is(err, rpc.ErrConnLost) {
+		if !testkit.Is(err, rpc.ErrConnLost) {
 			t.Errorf("c.Call(ctx, \"add\", ...) = %s, want an error wrapping ErrConnLost (every connection broke before a reply)", errText(err))
 		}
 		if d := pn.dialCount(); d != round*rpc.MaxAttempts {

@@ -8,7 +8,6 @@ package rpc_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -145,7 +144,7 @@ func checkRefused(t *testing.T, read func(io.Reader) error, fn string, cases []b
 	for _, tc := range cases {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("%s(%s)", fn, tc.what), func() { err = read(bytes.NewReader(tc.frame)) })
-		if !errors.Is(err, tc.want) {
+		if !testkit.Is(err, tc.want) {
 			t.Errorf("%s(%s) = %s, want an error wrapping %s\nthe frame:\n%s", fn, tc.what, errText(err), errText(tc.want), dump(tc.frame, 0))
 		}
 	}
@@ -215,7 +214,7 @@ func TestReadRejectsBadFrames(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			err := r.read(bytes.NewReader(tc.frame))
 			runtime.ReadMemStats(&after)
-			if !errors.Is(err, rpc.ErrFrameTooLarge) {
+			if !testkit.Is(err, rpc.ErrFrameTooLarge) {
 				t.Fatalf("%s(%s) = %s, want an error wrapping ErrFrameTooLarge (the limit is MaxFrame = %d bytes; check the length before you allocate or read the body)", r.fn, tc.what, errText(err), rpc.MaxFrame)
 			}
 			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
@@ -233,11 +232,11 @@ func TestReadRejectsBadFrames(t *testing.T) {
 		t.Errorf("ReadRequest(a request frame whose length is exactly MaxFrame) = %s, %s, want the request (the limit is inclusive)", showRequest(got), errText(err))
 	}
 	fit.Args = append(fit.Args, 0)
-	if _, err := rpc.AppendRequest(nil, fit); !errors.Is(err, rpc.ErrFrameTooLarge) {
+	if _, err := rpc.AppendRequest(nil, fit); !testkit.Is(err, rpc.ErrFrameTooLarge) {
 		t.Errorf("AppendRequest(a request whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	}
 	long := rpc.Request{Client: 1, ID: 1, Method: strings.Repeat("x", rpc.MaxMethod+1)}
-	if _, err := rpc.AppendRequest(nil, long); !errors.Is(err, rpc.ErrFrameTooLarge) {
+	if _, err := rpc.AppendRequest(nil, long); !testkit.Is(err, rpc.ErrFrameTooLarge) {
 		t.Errorf("AppendRequest(a request with a method name of MaxMethod+1 = %d bytes) = %s, want an error wrapping ErrFrameTooLarge (its length would not fit in the u16)", rpc.MaxMethod+1, errText(err))
 	}
 	long.Method = long.Method[1:]
@@ -251,10 +250,10 @@ func TestReadRejectsBadFrames(t *testing.T) {
 		t.Errorf("ReadReply(a reply frame whose length is exactly MaxFrame) = %s, %s, want the reply", showReply(got), errText(err))
 	}
 	reply.Payload = append(reply.Payload, 0)
-	if _, err := rpc.AppendReply(nil, reply); !errors.Is(err, rpc.ErrFrameTooLarge) {
+	if _, err := rpc.AppendReply(nil, reply); !testkit.Is(err, rpc.ErrFrameTooLarge) {
 		t.Errorf("AppendReply(a reply whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	}
-	if _, err := rpc.AppendReply(nil, rpc.Reply{ID: 1, Status: 3}); !errors.Is(err, rpc.ErrBadFrame) {
+	if _, err := rpc.AppendReply(nil, rpc.Reply{ID: 1, Status: 3}); !testkit.Is(err, rpc.ErrBadFrame) {
 		t.Errorf("AppendReply(a reply with status 3) = %s, want an error wrapping ErrBadFrame (the format defines statuses 0, 1 and 2)", errText(err))
 	}
 }
@@ -282,7 +281,7 @@ func TestServerRefusesBadFrames(t *testing.T) {
 			rc.conn.Close()
 		}
 		rc.served.Finishes(t, testkit.Patience, fmt.Sprintf("srv.ServeConn(conn), after it read %s,", tc.what))
-		if !errors.Is(rc.err, tc.want) {
+		if !testkit.Is(rc.err, tc.want) {
 			t.Errorf("srv.ServeConn(conn) = %s, after it read %s; want an error wrapping %s", errText(rc.err), tc.what, errText(tc.want))
 		}
 		if !tc.hangUp {
@@ -309,11 +308,11 @@ func TestCallRefusesOversizedArgs(t *testing.T) {
 	_, _, c := setup(t)
 
 	err := callErr(t, context.Background(), c, "echo", make([]byte, rpc.MaxFrame), "the arguments alone are MaxFrame bytes")
-	if !errors.Is(err, rpc.ErrFrameTooLarge) {
+	if !testkit.Is(err, rpc.ErrFrameTooLarge) {
 		t.Errorf("c.Call(ctx, \"echo\", MaxFrame bytes) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	}
 	err = callErr(t, context.Background(), c, strings.Repeat("x", rpc.MaxMethod+1), nil, "the method name is MaxMethod+1 bytes long")
-	if !errors.Is(err, rpc.ErrFrameTooLarge) {
+	if !testkit.Is(err, rpc.ErrFrameTooLarge) {
 		t.Errorf("c.Call(ctx, a method name of MaxMethod+1 bytes, nil) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	}
 	largest := bytes.Repeat([]byte{7}, rpc.MaxFrame-22-len("echo"))

@@ -217,7 +217,7 @@ func TestEndOfStreamAcrossProcesses(t *testing.T) {
 	var err error
 	r := RingAt(seg, off3, size)
 	testkit.Within(t, testkit.Patience, "r.Receive(buf) (the producer process closed the ring and sent nothing)", func() { n, err = r.Receive(make([]byte, maxLen)) })
-	if n != 0 || !errors.Is(err, io.EOF) {
+	if n != 0 || !testkit.Is(err, io.EOF) {
 		t.Errorf("r.Receive(buf) = %d, %s on a ring that a producer process closed without sending, want 0, io.EOF", n, errName(err))
 	}
 }

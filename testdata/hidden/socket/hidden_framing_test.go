@@ -107,7 +107,7 @@ func TestShortReadsAndWrites(t *testing.T) {
 					rd.name, hexStart(got), hexStart(tc.wire), hexStart(tc.payload))
 			}
 		}
-		if _, err := readFrameNow(t, rd.r, MaxFrame, "ReadFrame(r, MaxFrame) at the end"); !errors.Is(err, io.EOF) {
+		if _, err := readFrameNow(t, rd.r, MaxFrame, "ReadFrame(r, MaxFrame) at the end"); !testkit.Is(err, io.EOF) {
 			t.Errorf("ReadFrame(r, MaxFrame) through %s at the end of the stream = %s, want io.EOF", rd.name, errName(err))
 		}
 	}
@@ -133,7 +133,7 @@ func TestShortReadsAndWrites(t *testing.T) {
 	// A writer's error comes back to the caller.
 	broken := &brokenWriter{ok: 6}
 	err := writeFrameNow(t, broken, []byte("hello, world"), "WriteFrame(w, \"hello, world\") to a writer that fails after 6 bytes")
-	if !errors.Is(err, errBroken) {
+	if !testkit.Is(err, errBroken) {
 		t.Errorf("WriteFrame(w, \"hello, world\") = %v to a writer that fails after 6 bytes, want its error (%v)", err, errBroken)
 	}
 }
@@ -185,7 +185,7 @@ func TestHugeLengthRefusedBeforeAllocating(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		allocated := after.TotalAlloc - before.TotalAlloc
 
-		if !errors.Is(err, ErrFrameTooLarge) {
+		if !testkit.Is(err, ErrFrameTooLarge) {
 			t.Errorf("%s = %s, %s, want ErrFrameTooLarge", what, show(got), errName(err))
 		}
 		if r.readBeyond {

@@ -20,7 +20,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -374,7 +373,7 @@ func TestShutdownGivesUpOnStuckClient(t *testing.T) {
 		err = srv.Shutdown(ctx)
 		elapsed = time.Since(start)
 	})
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Errorf("srv.Shutdown(ctx) = %v after %v, want context.DeadlineExceeded: %d frames of %d bytes were queued for a client that reads nothing, so they could not all be delivered within %v",
 			err, elapsed.Round(time.Millisecond), frames, frameSize, wait)
 	}

@@ -17,7 +17,6 @@ package socket
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -92,7 +91,7 @@ func TestCallGivesUp(t *testing.T) {
 		got = append(got, d)
 	}
 	op.Finishes(t, testkit.Patience, fmt.Sprintf("cl.Call(ctx, addr, \"anyone?\") with every datagram lost (Attempts %d, Timeout %v; it must give up)", attempts, timeout))
-	if !errors.Is(err, ErrNoReply) {
+	if !testkit.Is(err, ErrNoReply) {
 		t.Errorf("cl.Call(ctx, addr, \"anyone?\") = %s with every datagram lost, want ErrNoReply", errName(err))
 	}
 	if least := attempts*timeout - 10*time.Millisecond; elapsed < least {
@@ -122,7 +121,7 @@ func TestCallGivesUp(t *testing.T) {
 	}
 	cancel()
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, \"cancel me\") after ctx was cancelled (Timeout is a minute: Call must watch ctx while it waits)")
-	if !errors.Is(err, context.Canceled) {
+	if !testkit.Is(err, context.Canceled) {
 		t.Errorf("cl.Call(ctx, addr, \"cancel me\") = %v after ctx was cancelled, want context.Canceled", err)
 	}
 
@@ -135,7 +134,7 @@ func TestCallGivesUp(t *testing.T) {
 		_, err = cl.Call(ctx, addr, []byte("hurry"))
 	})
 	op.Finishes(t, testkit.Patience, fmt.Sprintf("cl.Call(ctx, addr, \"hurry\") with a %v deadline on ctx (Timeout is a minute)", deadline))
-	if !errors.Is(err, context.DeadlineExceeded) {
+	if !testkit.Is(err, context.DeadlineExceeded) {
 		t.Errorf("cl.Call(ctx, addr, \"hurry\") = %v once ctx's deadline passed, want context.DeadlineExceeded", err)
 	}
 }
@@ -161,7 +160,7 @@ func TestCallIgnoresStaleReplies(t *testing.T) {
 		first = d
 	}
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, \"first\") with no reply")
-	if !errors.Is(err, ErrNoReply) {
+	if !testkit.Is(err, ErrNoReply) {
 		t.Fatalf("cl.Call(ctx, addr, \"first\") = %q, %s with no reply, want ErrNoReply", resp, errName(err))
 	}
 

@@ -1,0 +1,87 @@
+//go:build unix
+
+package shm
+
+import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipclab/ipclab/exercises/shmview"
+)
+
+// MutexSize is the number of bytes of a segment that a Mutex uses.
+const MutexSize = 4
+
+// A Mutex is a lock whose state lives inside a shared-memory segment, so
+// that it excludes every goroutine of every process that maps the
+// segment. Four zero bytes are an unlocked Mutex, so a Mutex in a new
+// segment needs no set-up.
+//
+// The state is one 32-bit word: 0 unlocked, 1 locked. Lock takes it with
+// a compare-and-swap, which reads the word and writes it in one
+// indivisible step, and Unlock gives it back with an atomic store, which
+// also publishes everything written in the critical section.
+type Mutex struct {
+	state *atomic.Uint32
+}
+
+// MutexAt returns the Mutex stored at seg.Bytes()[off:off+MutexSize].
+// off must be a multiple of 4 and the Mutex must lie inside the segment;
+// MutexAt panics otherwise.
+func MutexAt(seg *Segment, off int) *Mutex {
+	b := seg.Bytes()
+	if off < 0 || off%4 != 0 || off+MutexSize > len(b) {
+		panic(fmt.Sprintf("shm: MutexAt(seg, %d): want a multiple of 4 with room for %d bytes in a segment of %d", off, MutexSize, len(b)))
+	}
+	return &Mutex{state: shmview.Uint32(b, off)}
+}
+
+// TryLock locks m if it is unlocked, and reports whether it did. It never
+// waits.
+func (m *Mutex) TryLock() bool {
+	return m.state.CompareAndSwap(0, 1)
+}
+
+// Lock locks m, waiting while another goroutine or process holds it.
+// Waiting costs little CPU time: Lock backs off from yielding to sleeping.
+func (m *Mutex) Lock() {
+	var b backoff
+	for !m.TryLock() {
+		b.wait()
+	}
+}
+
+// Unlock unlocks m. Unlocking a Mutex that is not locked is a mistake;
+// Unlock panics then.
+func (m *Mutex) Unlock() {
+	if m.state.Swap(0) != 1 {
+		panic("shm: Unlock of an unlocked Mutex")
+	}
+}
+
+// A backoff paces a loop that waits for another process to change shared
+// memory. Nothing can wake a process that waits on plain memory, so it
+// has to look again from time to time: first at once (yielding to other
+// goroutines), then after sleeps that double up to maxSleep, so that a
+// long wait costs a few hundred wake-ups a second and no more.
+type backoff struct{ n int }
+
+const (
+	yields   = 64
+	maxSleep = 2 * time.Millisecond
+)
+
+func (b *backoff) wait() {
+	b.n++
+	if b.n <= yields {
+		runtime.Gosched()
+		return
+	}
+	d := maxSleep
+	if shift := b.n - yields - 1; shift < 10 {
+		d = min(time.Microsecond<<shift, maxSleep)
+	}
+	time.Sleep(d)
+}
