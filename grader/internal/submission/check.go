@@ -104,7 +104,7 @@ func checkFile(fset *token.FileSet, ex *course.Exercise, f File) (*ast.File, []P
 				}
 				continue
 			}
-			if strings.HasPrefix(c.Text, "//go:") || strings.HasPrefix(c.Text, "//line ") {
+			if strings.HasPrefix(c.Text, "//go:") || strings.HasPrefix(c.Text, "//line ") || strings.HasPrefix(c.Text, "/*line ") {
 				at(c.Pos(), "the compiler directive %s is not allowed: directives change what the compiler and the race detector do with the code (//go:norace hides a data race, //go:linkname reaches into the runtime); remove it", strings.Fields(c.Text)[0])
 			}
 		}

@@ -79,6 +79,7 @@ func TestCheck(t *testing.T) {
 		{"cgo", "package buffer\n\nimport \"C\"\n", []string{`import "C") is not allowed`}},
 		{"norace", "package buffer\n\n//go:norace\nfunc f() {}\n", []string{"buffer.go:3:1: the compiler directive //go:norace is not allowed"}},
 		{"line directive", "package buffer\n\n//line other.go:1\nfunc f() {}\n", []string{"buffer.go:3:1: the compiler directive //line is not allowed"}},
+		{"line directive in a block comment", "package buffer\n\nfunc f() { /*line hidden_test.go:1*/ }\n", []string{"buffer.go:3:12: the compiler directive /*line is not allowed"}},
 		{"linkname", "package buffer\n\n//go:linkname now runtime.nanotime\nfunc now() int64\n", []string{"buffer.go:3:1: the compiler directive //go:linkname is not allowed"}},
 		{"build constraint", "//go:build !race\n\npackage buffer\n", []string{"buffer.go:1:1: build constraints are not allowed"}},
 		{"channel type", "package buffer\n\nvar c chan int\n", []string{"buffer.go:3:7: channel type: channels are not allowed in buffer: build the queue from sync.Mutex and sync.Cond"}},
