@@ -136,7 +136,7 @@ func gradeAttack(t *testing.T, repo *course.Repo, g *grading.Grader, iso run.Iso
 		t.Fatalf("grading %s: %v", a.name, err)
 	}
 	for _, ex := range res.Exercises {
-		if ex.ID == a.exercises[0] {
+		if ex.ID == a.exercises[0] || a.refusal == "" {
 			switch refused := ex.Status == score.Error && ex.Message != "" && !strings.HasPrefix(ex.Message, "note:"); {
 			case a.refusal == "" && refused:
 				t.Errorf("%s at isolation %s: refused before it ran, but the attack must run to prove anything: %s", a.name, iso, ex.Message)
