@@ -31,6 +31,7 @@ import (
 	"sync"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/gocmd"
 	"github.com/ipclab/ipclab/grader/internal/submission"
 )
 
@@ -91,7 +92,7 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 	args = append(args, "./"+req.Exercise.PackageDir())
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = mod
-	cmd.Env = offlineEnv()
+	cmd.Env = gocmd.OfflineEnv()
 	if req.GOOS != "" {
 		cmd.Env = append(cmd.Env, "GOOS="+req.GOOS, "CGO_ENABLED=0")
 	}
@@ -215,27 +216,6 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return os.WriteFile(dst, data, 0o644)
-}
-
-// offlineEnv is the grader's environment with the go command told never
-// to reach the network, nor to look past the module it is given.
-func offlineEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOPROXY", "GOFLAGS", "GOWORK", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOTOOLCHAIN", "GOENV":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"GOPROXY=off",
-		"GOFLAGS=-mod=readonly",
-		"GOWORK=off",
-		"GOTOOLCHAIN=local",
-		"GOENV=off",
-	)
 }
 
 // toolKilled matches the go command's report of a tool it ran (the

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/gocmd"
 	"github.com/ipclab/ipclab/grader/internal/submission"
 )
 
@@ -35,7 +36,7 @@ func TestCrossCompile(t *testing.T) {
 		t.Run(goos, func(t *testing.T) {
 			vet := exec.Command("go", "vet", "./...")
 			vet.Dir = repo.Path(course.ExercisesDir)
-			vet.Env = append(offlineEnv(), "GOOS="+goos, "CGO_ENABLED=0")
+			vet.Env = append(gocmd.OfflineEnv(), "GOOS="+goos, "CGO_ENABLED=0")
 			if out, err := vet.CombinedOutput(); err != nil {
 				t.Errorf("GOOS=%s go vet ./... in exercises: %v\n%s", goos, err, out)
 			}

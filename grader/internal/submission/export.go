@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/gocmd"
 )
 
 // alwaysImportable are the packages whose functions the forbidden table
@@ -112,7 +113,7 @@ func listExports(ctx context.Context, dir string, imports []string) (map[string]
 	args := append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}"}, imports...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = offlineEnv()
+	cmd.Env = gocmd.OfflineEnv("GOOS=linux")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
@@ -137,30 +138,6 @@ func listExports(ctx context.Context, dir string, imports []string) (map[string]
 		}
 	}
 	return files, nil
-}
-
-// offlineEnv is the grader's environment with the go command told never
-// to reach the network, nor to look past the module it is given, and to
-// type-check for Linux, where submissions are graded. It is build's
-// offlineEnv, copied: build imports this package.
-func offlineEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "GOPROXY", "GOFLAGS", "GOWORK", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOTOOLCHAIN", "GOENV", "GOOS":
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env,
-		"GOPROXY=off",
-		"GOFLAGS=-mod=readonly",
-		"GOWORK=off",
-		"GOTOOLCHAIN=local",
-		"GOENV=off",
-		"GOOS=linux",
-	)
 }
 
 // testImports lists what the exercise's visible and hidden tests import:
