@@ -109,15 +109,17 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		return nil, err
 	}
 	defer p.remove()
-	if s.BinarySum != nil {
-		if err := checkSum(s.Binary, s.BinarySum); err != nil {
-			return &Outcome{ExitCode: -1, Tampered: err.Error(), Report: &testjson.Report{}}, nil
-		}
-	}
-
 	bin, err := p.place(s.Binary)
 	if err != nil {
 		return nil, fmt.Errorf("place the test binary: %w", err)
+	}
+	// The sum is checked on the file that will run, after it was placed:
+	// a binary swapped for another between a check of the original and
+	// the link would otherwise run unchecked.
+	if s.BinarySum != nil {
+		if err := checkSum(bin, s.BinarySum); err != nil {
+			return &Outcome{ExitCode: -1, Tampered: err.Error(), Report: &testjson.Report{}}, nil
+		}
 	}
 	cmd := exec.Command(bin,
 		"-test.run=^"+regexp.QuoteMeta(s.Test)+"$",
