@@ -73,6 +73,7 @@ var corpus = []attack{
 	{name: "r3-clonevm-race", exercises: []string{"pipe"}, refusal: "must name its fields"},
 	{name: "r3-memfd-hoard", exercises: []string{"pipe"}},
 	{name: "r3-child-gorace", exercises: []string{"shm"}, evidence: "exited (exit status 66)"},
+	{name: "goexit-zero-values", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "unsafe-shape-rw", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "vmsplice-overflow", exercises: []string{"shm"}, refusal: notAllowed},
 	{name: "write-outside", exercises: []string{"pipe"}, leaves: []string{
