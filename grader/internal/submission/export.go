@@ -5,14 +5,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,11 +47,22 @@ type exportEntry struct {
 }
 
 // importerFor returns a types.Importer for the packages ex may import (and
-// alwaysImportable), reading export data that the go command compiles in
-// the course's exercises module, offline. An error is the grader's own
-// failure: the toolchain or the module cache is not as the course needs.
-func importerFor(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet) (types.Importer, error) {
-	files, err := exportFiles(ctx, repo, ex)
+// alwaysImportable), and those the exercise's own trusted files import
+// (its tests are type-checked with the submission), reading export data
+// that the go command compiles in the course's exercises module, offline.
+// A submission may still import only what its manifest allows: Check says
+// so on its own. An error is the grader's own failure: the toolchain or
+// the module cache is not as the course needs.
+func importerFor(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset *token.FileSet, trusted []*ast.File) (types.Importer, error) {
+	var extra []string
+	for _, f := range trusted {
+		for _, imp := range f.Imports {
+			if p, err := strconv.Unquote(imp.Path.Value); err == nil {
+				extra = append(extra, p)
+			}
+		}
+	}
+	files, err := exportFiles(ctx, repo, ex, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +76,9 @@ func importerFor(ctx context.Context, repo *course.Repo, ex *course.Exercise, fs
 	}), nil
 }
 
-func exportFiles(ctx context.Context, repo *course.Repo, ex *course.Exercise) (map[string]string, error) {
+func exportFiles(ctx context.Context, repo *course.Repo, ex *course.Exercise, extra []string) (map[string]string, error) {
 	var imports []string
-	tests, err := testImports(repo, ex)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range append(append(slices.Clone(ex.Imports), alwaysImportable...), tests...) {
+	for _, p := range append(append(slices.Clone(ex.Imports), alwaysImportable...), extra...) {
 		if p != "unsafe" && p != "C" {
 			imports = append(imports, p)
 		}
@@ -138,31 +144,4 @@ func listExports(ctx context.Context, dir string, imports []string) (map[string]
 		}
 	}
 	return files, nil
-}
-
-// testImports lists what the exercise's visible and hidden tests import:
-// they are type-checked with the submission (see trustedFiles), so their
-// imports must resolve too. A submission may still import only what its
-// manifest allows; Check says so on its own.
-func testImports(repo *course.Repo, ex *course.Exercise) ([]string, error) {
-	var imports []string
-	fset := token.NewFileSet()
-	for _, dir := range []string{filepath.FromSlash(ex.Dir), filepath.Join(filepath.FromSlash(course.HiddenDir), ex.ID)} {
-		names, err := filepath.Glob(filepath.Join(repo.Path(dir), "*_test.go"))
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range names {
-			f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
-			if err != nil {
-				return nil, fmt.Errorf("the course's own test file does not parse: %w", err)
-			}
-			for _, imp := range f.Imports {
-				if p, err := strconv.Unquote(imp.Path.Value); err == nil {
-					imports = append(imports, p)
-				}
-			}
-		}
-	}
-	return imports, nil
 }

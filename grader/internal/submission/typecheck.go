@@ -277,7 +277,7 @@ func typeCheck(ctx context.Context, repo *course.Repo, ex *course.Exercise, fset
 	if err != nil {
 		return nil, nil, err
 	}
-	imp, err := importerFor(ctx, repo, ex, fset)
+	imp, err := importerFor(ctx, repo, ex, fset, trusted)
 	if err != nil {
 		return nil, nil, err
 	}
