@@ -285,7 +285,7 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 			msg = "\nwhat it printed before:\n" + msg
 		}
 		msg = signalMessage(o.Signal) + msg
-	case (r == nil || r.Outcome == testjson.NoResult) && o.ExitCode == raceExit && strings.Contains(output+o.Report.Output, "WARNING: DATA RACE"):
+	case (r == nil || r.Outcome == testjson.NoResult) && o.ExitCode == raceExit && o.RaceReported:
 		// The race detector ends the process at its first report (the
 		// grader runs with GORACE=halt_on_error=1): the code ran and got
 		// something wrong, as with an assertion.

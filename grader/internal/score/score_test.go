@@ -39,7 +39,7 @@ func TestJudge(t *testing.T) {
 		{"timed out", &run.Outcome{ExitCode: -1, TimedOut: true, Report: &testjson.Report{Tests: []*testjson.Result{{Name: "TestA"}}}}, Error, 0, "did not finish within the time limit of 30s"},
 		{"flooded", &run.Outcome{ExitCode: -1, OutputExceeded: true, Report: &testjson.Report{}}, Error, 0, "printed more output than the grader accepts"},
 		{"binary changed", tampered(outcome(0, true, true, &testjson.Result{Name: "TestA", Outcome: testjson.Passed})), Error, 0, "not run: the test binary was changed after it was built"},
-		{"ended by the race detector", outcome(66, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.NoResult, Output: "==================\nWARNING: DATA RACE\nWrite at 0x00c000012345 by goroutine 8:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x44\n\nPrevious read at 0x00c000012345 by goroutine 7:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x30\n==================\n"}), Fail, 0, "data race"},
+		{"ended by the race detector", raced(outcome(66, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.NoResult, Output: "==================\nWARNING: DATA RACE\nWrite at 0x00c000012345 by goroutine 8:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x44\n\nPrevious read at 0x00c000012345 by goroutine 7:\n  example.com/counter.(*Counter).Inc()\n      /tmp/m/counter.go:24 +0x30\n==================\n"})), Fail, 0, "data race"},
 		{"exit 66 without a race report", outcome(66, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.NoResult}), Error, 0, "status 66"},
 		{"not run", nil, Error, 0, "not run"},
 	}
@@ -168,5 +168,12 @@ func TestScoredAndUnrunnable(t *testing.T) {
 // build: the events and the exit status may say anything.
 func tampered(o *run.Outcome) *run.Outcome {
 	o.Tampered = "the test binary was changed after it was built (by code that ran in an earlier test)"
+	return o
+}
+
+// raced is o as the run package reports a race detector's report in the
+// output.
+func raced(o *run.Outcome) *run.Outcome {
+	o.RaceReported = true
 	return o
 }
