@@ -164,6 +164,13 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	var waitErr error
 	select {
 	case waitErr = <-waited:
+		// The memory watch says why before it kills: a process it
+		// killed may be seen to end first.
+		select {
+		case <-memExceeded:
+			o.MemoryExceeded = true
+		default:
+		}
 	case <-timer.C:
 		o.TimedOut = true
 		killGroup(cmd)

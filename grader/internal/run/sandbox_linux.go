@@ -643,9 +643,11 @@ func watchMemory(pid int, limit int64, stop <-chan struct{}, exceeded chan<- str
 		case <-tick.C:
 		}
 		if sandboxRSS(pid)*page > limit {
+			// Said before the kill, so that whoever sees the process
+			// end already sees why.
+			close(exceeded)
 			_ = syscall.Kill(-pid, syscall.SIGKILL)
 			_ = syscall.Kill(pid, syscall.SIGKILL) // takes its PID namespace with it
-			close(exceeded)
 			return
 		}
 	}
