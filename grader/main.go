@@ -9,6 +9,7 @@
 //	list                 the exercises, their points and what each teaches
 //	test [EX...]         a student's check: the visible tests on this working copy
 //	grade SUBMISSION     visible and hidden tests on one submission
+//	batch DIR            every submission under DIR, into a gradebook; batch merge joins shards
 //	verify               solutions earn full marks, stubs nothing, every mutant is caught
 //	release OUT          the student repository, and with -git its solutions branch
 //
@@ -34,6 +35,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ipclab/ipclab/grader/internal/batch"
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/release"
@@ -76,6 +78,10 @@ type options struct {
 	also      []alsoOutput
 	git       bool
 	force     bool
+	out       string
+	parallel  int
+	shard     batch.Shard
+	deadline  time.Time
 	stderr    io.Writer
 }
 
@@ -119,6 +125,26 @@ func init() {
 		{name: "grade", args: "SUBMISSION", summary: "grade one submission with the visible and hidden tests",
 			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o); exerciseFlag(fs, o) },
 			run:   grade},
+		{name: "batch", args: "DIR | merge -out OUT SHARD...", summary: "grade every submission under DIR into a gradebook (grades.csv) and feedback files; batch merge joins the outputs of shards",
+			flags: func(fs *flag.FlagSet, o *options) {
+				rootFlag(fs, o)
+				outputFlags(fs, o)
+				exerciseFlag(fs, o)
+				fs.StringVar(&o.out, "out", "grades", "write the gradebook, results and feedback to `DIR`")
+				fs.IntVar(&o.parallel, "j", 0, "submissions to grade at once (default: the number of CPUs)")
+				fs.BoolVar(&o.force, "force", false, "grade again submissions whose stored result is still good")
+				fs.Func("shard", "grade only one n-th of the submissions, as `i/n` (a stable split by name; batch merge joins the shards)", func(v string) error {
+					sh, err := batch.ParseShard(v)
+					o.shard = sh
+					return err
+				})
+				fs.Func("deadline", "grade each git repository at its last commit before `TIME` (RFC 3339, or 2006-01-02T15:04 in local time)", func(v string) error {
+					t, err := parseDeadline(v)
+					o.deadline = t
+					return err
+				})
+			},
+			run: batchCmd},
 		{name: "verify", summary: "check that solutions earn full marks, stubs nothing, and every mutant is caught",
 			flags: func(fs *flag.FlagSet, o *options) {
 				rootFlag(fs, o)
@@ -279,6 +305,9 @@ func checkOptions(o *options) error {
 		if _, err := run.ParseIsolation(o.isolation); err != nil {
 			return err
 		}
+	}
+	if o.parallel < 0 {
+		return fmt.Errorf("-j must not be negative; got %d", o.parallel)
 	}
 	if o.jobs < 0 {
 		return fmt.Errorf("-jobs must not be negative; got %d", o.jobs)
@@ -474,6 +503,80 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 		return err
 	}
 	return verifySummary(rep, stdout)
+}
+
+// parseDeadline reads -deadline: RFC 3339, or a date and time without a
+// zone, taken as local time.
+func parseDeadline(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("-deadline wants a time such as 2026-12-01T23:59:00+01:00 or 2026-12-01T23:59 (local time); got %q", v)
+}
+
+func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "merge" {
+		sum, err := batch.Merge(o.out, args[1:], o.stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "merged %d submissions into %s\n", len(sum.Rows), filepath.Join(o.out, batch.GradebookFile))
+		return nil
+	}
+	if len(args) != 1 {
+		return usageError{"batch takes one directory of submissions (or: batch merge -out OUT SHARD...)"}
+	}
+	if o.format != "table" {
+		return usageError{"batch writes its own outputs (a gradebook, JSON results, Markdown feedback): -format is for grade"}
+	}
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	if !repo.HasSolutions() {
+		return fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
+	}
+	exs, err := selected(repo, splitList(o.exercises))
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(args[0])
+	if err != nil {
+		return err
+	}
+	out, err := filepath.Abs(o.out)
+	if err != nil {
+		return err
+	}
+	g, err := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{dir, out}})
+	if err != nil {
+		return err
+	}
+	if o.parallel == 0 {
+		o.parallel = runtime.NumCPU()
+	}
+	settings := fmt.Sprintf("exercises=%s budget=%v isolation=%v", strings.Join(splitList(o.exercises), ","), o.budget, g.Opts.Isolation)
+	sum, err := batch.Run(ctx, g, batch.Options{
+		Dir: dir, Out: out, Exercises: exs, Parallel: o.parallel, Shard: o.shard,
+		Force: o.force, Deadline: o.deadline, Settings: settings, Progress: o.stderr,
+	})
+	if sum != nil {
+		fmt.Fprintf(stdout, "%d submissions in %v: %d graded, %d unchanged; %d out of time, %d unreadable, %d failed; gradebook %s\n",
+			len(sum.Rows), sum.Wall.Round(time.Second), sum.Graded, sum.Reused,
+			sum.Count(batch.OutOfTime), sum.Count(batch.Unreadable), sum.Count(batch.Failed), filepath.Join(o.out, batch.GradebookFile))
+	}
+	if err != nil {
+		return err
+	}
+	if sum.Count(batch.Failed) > 0 {
+		return fmt.Errorf("the grader failed on %d submissions (status \"failed\" in the gradebook): run the same command again to grade them", sum.Count(batch.Failed))
+	}
+	return nil
 }
 
 func releaseCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {

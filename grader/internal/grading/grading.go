@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipclab/ipclab/grader/internal/build"
@@ -100,6 +101,17 @@ func New(repo *course.Repo, opts Options) *Grader {
 	opts.Hide = append(opts.Hide, repo.Root)
 	g.Opts = opts
 	return g
+}
+
+// Fork returns a grader with g's repository and options and slots of its
+// own, to grade another submission beside g's: neither waits for the
+// other's builds or tests, so a submission that hangs spends no other
+// submission's time budget. The slots bound each grader's processes, not
+// their sum: a batch chooses how many graders run at once.
+func (g *Grader) Fork() *Grader {
+	f := *g
+	f.slots = make(chan struct{}, g.Opts.Jobs)
+	return &f
 }
 
 func (g *Grader) acquire(ctx context.Context) error {
@@ -227,12 +239,20 @@ func (g *Grader) effective(ex *course.Exercise, layers [][]submission.File) ([]s
 // binary hangs before its first test are not all run (see the package
 // documentation).
 func (g *Grader) Run(ctx context.Context, b *Built) (map[string]score.Attempt, error) {
-	return g.run(ctx, b, time.Time{})
+	return g.run(ctx, b, &budget{})
 }
 
-// run is Run with the submission's time budget ending at deadline (no
-// budget when zero).
-func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[string]score.Attempt, error) {
+// A budget is what is left of a submission's time budget.
+type budget struct {
+	// deadline is when it runs out; zero for no budget.
+	deadline time.Time
+	// spent records that it cost some test its chance.
+	spent atomic.Bool
+}
+
+// run is Run within the submission's time budget bud.
+func (g *Grader) run(ctx context.Context, b *Built, bud *budget) (map[string]score.Attempt, error) {
+	deadline := bud.deadline
 	attempts := map[string]score.Attempt{}
 	if b.Failure != "" {
 		return attempts, nil
@@ -268,6 +288,9 @@ func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[str
 		}
 		if a.NotStarted != score.Started {
 			g.release()
+			if a.StoppedByBudget() {
+				bud.spent.Store(true)
+			}
 			mu.Lock()
 			attempts[t.Name] = a
 			mu.Unlock()
@@ -292,6 +315,9 @@ func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[str
 				Hide:      g.Opts.Hide,
 			})
 			a.Outcome = o
+			if o != nil && a.StoppedByBudget() {
+				bud.spent.Store(true)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
@@ -309,16 +335,15 @@ func (g *Grader) run(ctx context.Context, b *Built, deadline time.Time) (map[str
 
 // Score runs a build's tests and scores them.
 func (g *Grader) Score(ctx context.Context, b *Built) (*score.Exercise, error) {
-	return g.score(ctx, b, time.Time{})
+	return g.score(ctx, b, &budget{})
 }
 
-// score is Score with the submission's time budget ending at deadline (no
-// budget when zero).
-func (g *Grader) score(ctx context.Context, b *Built, deadline time.Time) (*score.Exercise, error) {
+// score is Score within the submission's time budget bud.
+func (g *Grader) score(ctx context.Context, b *Built, bud *budget) (*score.Exercise, error) {
 	if b.Failure != "" {
 		return score.Unrunnable(b.Exercise, b.Tests, withNotes(b.Failure, b.Notes)), nil
 	}
-	attempts, err := g.run(ctx, b, deadline)
+	attempts, err := g.run(ctx, b, bud)
 	if err != nil {
 		return nil, err
 	}
@@ -355,9 +380,9 @@ func withNotes(msg string, notes []string) string {
 // within Options.Budget. Running out of budget is part of the result,
 // never an error.
 func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exercise) (*score.Result, error) {
-	var deadline time.Time
+	bud := &budget{}
 	if g.Opts.Budget > 0 {
-		deadline = time.Now().Add(g.Opts.Budget)
+		bud.deadline = time.Now().Add(g.Opts.Budget)
 	}
 	res := &score.Result{
 		Schema:    score.Schema,
@@ -373,7 +398,7 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := g.submissionExercise(ctx, root, ex, deadline)
+			r, err := g.submissionExercise(ctx, root, ex, bud)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -388,10 +413,11 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 		return nil, err
 	}
 	res.Total()
+	res.BudgetSpent = bud.spent.Load()
 	return res, nil
 }
 
-func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course.Exercise, deadline time.Time) (*score.Exercise, error) {
+func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course.Exercise, bud *budget) (*score.Exercise, error) {
 	if ex.UnixOnly && runtime.GOOS == "windows" {
 		return score.Unrunnable(ex, g.Tests(ex), ex.ID+" needs a Unix kernel: run it in WSL or in the repository's dev container"), nil
 	}
@@ -410,8 +436,9 @@ func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course
 		}
 		return score.Unrunnable(ex, g.Tests(ex), withNotes(strings.Join(lines, "\n"), notes)), nil
 	}
-	if !deadline.IsZero() && !time.Now().Before(deadline) {
+	if !bud.deadline.IsZero() && !time.Now().Before(bud.deadline) {
 		// Building would only cost more time: no test can run.
+		bud.spent.Store(true)
 		return g.outOfBudget(ex), nil
 	}
 	b, err := g.Build(ctx, ex, col.Files)
@@ -420,7 +447,7 @@ func (g *Grader) submissionExercise(ctx context.Context, root string, ex *course
 	}
 	defer b.Close()
 	b.Notes = append(notes, b.Notes...)
-	return g.score(ctx, b, deadline)
+	return g.score(ctx, b, bud)
 }
 
 // outOfBudget is the result of an exercise whose turn came after the

@@ -119,15 +119,19 @@ func TestBudgetCapsAndStops(t *testing.T) {
 	t.Parallel()
 	repo := openCourse(t)
 	const jobs = 2
-	budget := 3 * time.Second
-	g := New(repo, Options{Hidden: true, Jobs: jobs, Isolation: -1, Budget: budget})
+	limit := 3 * time.Second
+	g := New(repo, Options{Hidden: true, Jobs: jobs, Isolation: -1, Budget: limit})
 	ex := counterWithLimit(t, repo, 30*time.Second)
 	b := buildFixture(t, g, ex, "hang-in-init")
 
 	start := time.Now()
-	res, err := g.score(context.Background(), b, start.Add(budget))
+	bud := &budget{deadline: start.Add(limit)}
+	res, err := g.score(context.Background(), b, bud)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !bud.spent.Load() {
+		t.Errorf("the budget ran out, but was not recorded as spent")
 	}
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("score took %v, want about the 3s budget and the grace period", took.Round(time.Second))

@@ -52,8 +52,12 @@ type Result struct {
 	MaxScore   float64 `json:"max_score"`
 	// Isolation is how the tests were fenced off, and so whether the
 	// score can be trusted when the submission is hostile.
-	Isolation Isolation   `json:"isolation"`
-	Exercises []*Exercise `json:"exercises"`
+	Isolation Isolation `json:"isolation"`
+	// BudgetSpent is true when the submission's time budget ran out
+	// before every test had run to its end: some scored nothing because
+	// they were not run or were stopped early (their messages say so).
+	BudgetSpent bool        `json:"budget_spent,omitempty"`
+	Exercises   []*Exercise `json:"exercises"`
 }
 
 // Isolation says how far the tests of a result were fenced off from the
@@ -196,11 +200,15 @@ func noTestStarted(o *run.Outcome) bool {
 	return o.Report != nil && len(o.Report.Tests) == 0 && !strings.Contains(o.Report.Output, "=== RUN")
 }
 
-// killedByBudget reports whether the test ran under a limit shortened by
-// the budget and did not finish within it.
-func (a Attempt) killedByBudget() bool {
+// StoppedByBudget reports whether the submission's time budget cost the
+// test its chance: it was not started, or it ran under a limit shortened
+// by the budget and did not finish within it.
+func (a Attempt) StoppedByBudget() bool {
+	if a.NotStarted == BudgetSpent {
+		return true
+	}
 	o := a.Outcome
-	return a.Capped > 0 && (o.TimedOut || o.Elapsed >= a.Capped)
+	return o != nil && a.Capped > 0 && (o.TimedOut || o.Elapsed >= a.Capped)
 }
 
 // Scored is the result of an exercise whose tests ran; attempts maps each
@@ -265,7 +273,7 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 		res.Status, msg = Error, "stopped: the test printed more output than the grader accepts (a print in a loop?)"
 	case o.MemoryExceeded:
 		res.Status, msg = Error, "stopped: the test used more memory than the grader allows"+ofMiB(a.Memory)+" (something that grows without bound: a queue nobody drains, a leak, a loop that allocates?)"
-	case a.killedByBudget():
+	case a.StoppedByBudget():
 		res.Status, msg = Error, fmt.Sprintf("stopped: the submission's time budget%s ran out while this test ran: it had %v left of it when it started, less than its own time limit of %v", ofBudget(a.Budget), roughly(a.Capped), a.Limit)
 		if noTestStarted(o) {
 			msg += "; by then the test binary had not even started its first test (an init function or a package-level variable that blocks?)"
