@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/xml"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -295,4 +298,24 @@ func TestJUnitHostileMessage(t *testing.T) {
 func xmlChar(c rune) bool {
 	return c == '\t' || c == '\n' || c == '\r' ||
 		0x20 <= c && c <= 0xD7FF || 0xE000 <= c && c <= 0xFFFD || 0x10000 <= c && c <= 0x10FFFF
+}
+
+// JUNIT.md shows the golden file as its example; this keeps the two equal.
+func TestJUnitDocExample(t *testing.T) {
+	doc, err := os.ReadFile("JUNIT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile(filepath.Join("testdata", "sample.junit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, ok := strings.Cut(string(doc), "```xml\n")
+	example, _, ok2 := strings.Cut(example, "```\n")
+	if !ok || !ok2 {
+		t.Fatal("JUNIT.md has no ```xml block")
+	}
+	if example != string(golden) {
+		t.Errorf("the example in JUNIT.md differs from testdata/sample.junit; copy it over:\n%s", golden)
+	}
 }
