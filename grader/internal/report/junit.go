@@ -95,8 +95,8 @@ const (
 // that could not be tested (it does not build, or a static check or the
 // time budget stopped it) also has a first case named TestMain with the
 // exercise's message as its failure, as gotestsum shows a package that
-// failed to build; it counts in the suites' failures and errors, not in
-// their tests.
+// failed to build; it counts in the failures and errors of <testsuites>,
+// and in none of its own suite's counts.
 //
 // JUnit has no points: each case carries its points, status and whether it
 // is hidden as properties (as gotestsum carries a test's t.Attr
