@@ -15,11 +15,16 @@
 //     test as one of its runners, and prints and sends the score to
 //     Classroom; CLASSROOM.md beside this file shows the workflow and the
 //     format.
+//   - "junit": JUnit XML in the shape gotestsum --junitfile writes, for CI
+//     systems and test dashboards: a suite per exercise, a case per test,
+//     hidden ones included, points and status as properties; JUNIT.md
+//     beside this file gives the mapping.
 //
 // Whatever a submission can put into a message (test output, file names)
 // is printed so that it cannot change the format around it: in code
-// blocks in Markdown, and in the classroom format never as a line that a
-// GitHub Actions log would run as a workflow command.
+// blocks in Markdown, in the classroom format never as a line that a
+// GitHub Actions log would run as a workflow command, and in JUnit XML
+// escaped, without the characters XML forbids.
 package report
 
 import (
@@ -34,7 +39,7 @@ import (
 )
 
 // Formats lists the output formats, the default first.
-var Formats = []string{"table", "json", "markdown", "classroom"}
+var Formats = []string{"table", "json", "markdown", "classroom", "junit"}
 
 // ValidFormat reports whether name is an output format.
 func ValidFormat(name string) bool { return slices.Contains(Formats, name) }
@@ -50,6 +55,8 @@ func Write(w io.Writer, format string, r *score.Result) error {
 		return Markdown(w, r)
 	case "classroom":
 		return Classroom(w, r)
+	case "junit":
+		return JUnit(w, r)
 	}
 	return fmt.Errorf("unknown format %q (formats: %s)", format, strings.Join(Formats, ", "))
 }
