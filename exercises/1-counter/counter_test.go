@@ -12,6 +12,7 @@ package counter
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -161,5 +162,91 @@ func TestTryIncStopsAtLimit(t *testing.T) {
 	}
 	if !above {
 		t.Errorf("c.TryInc(%d) = false with the count at %d, want true", limit+1, limit)
+	}
+	if t.Failed() {
+		return
+	}
+
+	// One race for the last place shows a two-step TryInc only now and
+	// then; many races show it every time, so that this test fails such
+	// a TryInc on every run, not on some.
+	raceForLastPlaces(t, 200, time.Second)
+}
+
+// raceForLastPlaces makes goroutines race for the last place below a
+// limit, many times over: each round gives a row of fresh counters to the
+// goroutines, which fill them in order; on each counter a goroutine calls
+// TryInc(limit) until it is refused, then moves on to the next. The
+// goroutines pile up on the same counter, so every counter is a race for
+// its last place, and a TryInc whose check and increment are two steps
+// lets two goroutines take that place. One such race shows the mistake
+// only now and then; hundreds of rounds of hundreds show it every time.
+//
+// The rounds go on until both minRounds and budget are used up, or the
+// first round in which a counter went wrong, which fails the test. A hard
+// stop keeps the test well inside the grader's time limit on a hopelessly
+// slow machine.
+func raceForLastPlaces(t *testing.T, minRounds int, budget time.Duration) {
+	t.Helper()
+	testkit.AtLeastProcs(t, 4)
+	const (
+		goroutines = 8
+		row        = 200 // counters per round
+		limit      = 4
+		maxRounds  = 2000
+		hardStop   = 10 * time.Second
+	)
+	start := time.Now()
+	for round := 1; round <= maxRounds; round++ {
+		counters := make([]Counter, row)
+		wins := make([][]int, goroutines) // wins[g][k]: true returns goroutine g got from counter k
+		for g := range wins {
+			wins[g] = make([]int, row)
+		}
+		testkit.Together(t, goroutines, testkit.Patience,
+			fmt.Sprintf("%d goroutines calling c.TryInc(%d) on each of %d counters until it returns false",
+				goroutines, limit, row),
+			func(g int) {
+				for k := range counters {
+					// Bounded: a correct TryInc refuses by the call after the limit.
+					for tries := 0; tries <= limit; tries++ {
+						if !counters[k].TryInc(limit) {
+							break
+						}
+						wins[g][k]++
+					}
+				}
+			})
+
+		values := make([]int, row)
+		testkit.Within(t, testkit.Patience,
+			"c.Value() on each counter (the lock was probably never released on some return path)",
+			func() {
+				for k := range counters {
+					values[k] = counters[k].Value()
+				}
+			})
+		for k, got := range values {
+			trues := 0
+			for g := range wins {
+				trues += wins[g][k]
+			}
+			switch {
+			case got > limit:
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
+					"Two goroutines both saw the count below the limit before either had incremented it: "+
+					"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
+					round, k, got, limit, goroutines, limit)
+			case got < limit:
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
+					round, k, got, limit, limit)
+			case trues != got:
+				t.Fatalf("round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
+					round, k, limit, trues, got)
+			}
+		}
+		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
+			break
+		}
 	}
 }

@@ -107,81 +107,12 @@ func TestMixedOperationsUnderContention(t *testing.T) {
 }
 
 func TestTryIncNeverOvershoots(t *testing.T) {
-	// Each round gives a row of fresh counters to the goroutines, which
-	// fill them in order: on each counter a goroutine calls TryInc(limit)
-	// until it is refused, then moves on to the next. The goroutines pile
-	// up on the same counter, so every counter is a race for its last
-	// place. A TryInc whose check and increment are two steps lets two
-	// goroutines take that place; the test stops at the first such round.
-	testkit.AtLeastProcs(t, 4)
-	const (
-		goroutines = 8
-		row        = 200 // counters per round
-		limit      = 4
-		// A correct TryInc makes the test run until both minRounds and
-		// budget are used up. minRounds is the work that catches a
-		// two-step TryInc even on a heavily loaded machine, where fewer
-		// races per second are won by the wrong goroutine; budget adds
-		// rounds when the machine is fast. hardStop keeps the test well
-		// inside the grader's time limit on a hopelessly slow machine.
-		minRounds = 400
-		maxRounds = 2000
-		budget    = 1500 * time.Millisecond
-		hardStop  = 10 * time.Second
-	)
-	start := time.Now()
-	for round := 1; round <= maxRounds; round++ {
-		counters := make([]Counter, row)
-		wins := make([][]int, goroutines) // wins[g][k]: true returns goroutine g got from counter k
-		for g := range wins {
-			wins[g] = make([]int, row)
-		}
-		testkit.Together(t, goroutines, testkit.Patience,
-			fmt.Sprintf("%d goroutines calling c.TryInc(%d) on each of %d counters until it returns false",
-				goroutines, limit, row),
-			func(g int) {
-				for k := range counters {
-					// Bounded: a correct TryInc refuses by the call after the limit.
-					for tries := 0; tries <= limit; tries++ {
-						if !counters[k].TryInc(limit) {
-							break
-						}
-						wins[g][k]++
-					}
-				}
-			})
-
-		values := make([]int, row)
-		testkit.Within(t, testkit.Patience,
-			"c.Value() on each counter (the lock was probably never released on some return path)",
-			func() {
-				for k := range counters {
-					values[k] = counters[k].Value()
-				}
-			})
-		for k, got := range values {
-			trues := 0
-			for g := range wins {
-				trues += wins[g][k]
-			}
-			switch {
-			case got > limit:
-				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
-					"Two goroutines both saw the count below the limit before either had incremented it: "+
-					"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
-					round, k, got, limit, goroutines, limit)
-			case got < limit:
-				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
-					round, k, got, limit, limit)
-			case trues != got:
-				t.Fatalf("round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
-					round, k, limit, trues, got)
-			}
-		}
-		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
-			break
-		}
-	}
+	// raceForLastPlaces (in the visible tests) gives rows of fresh
+	// counters to goroutines that pile up on each counter's last place.
+	// minRounds is the work that catches a two-step TryInc even on a
+	// heavily loaded machine, where fewer races per second are won by the
+	// wrong goroutine; the budget adds rounds when the machine is fast.
+	raceForLastPlaces(t, 400, 1500*time.Millisecond)
 }
 
 func TestTryIncAtLimitReleasesLock(t *testing.T) {
