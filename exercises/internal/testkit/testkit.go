@@ -66,11 +66,29 @@ type Op struct {
 func Go(fn func()) *Op {
 	op := &Op{done: make(chan struct{})}
 	go func() {
-		defer close(op.done)
+		defer func() {
+			if !op.returned {
+				crashOnPanic(recover())
+			}
+			close(op.done)
+		}()
 		fn()
 		op.returned = true
 	}()
 	return op
+}
+
+// crashOnPanic panics again with v, the value a deferred recover
+// returned, unless it is nil (the goroutine ended with runtime.Goexit, or
+// returned). A helper goroutine that panics must crash the test binary
+// as it would without the helper: if the helper first told the test that
+// the goroutine had ended, the test could report a failure before the
+// crash, or after it, and the verdict would depend on which came first.
+// The crash report still shows where the first panic was raised.
+func crashOnPanic(v any) {
+	if v != nil {
+		panic(v)
+	}
 }
 
 // Done reports whether the operation has returned.

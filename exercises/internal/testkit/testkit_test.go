@@ -3,9 +3,12 @@ package testkit
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recorder is a testing.TB that keeps what would have failed the test.
@@ -42,6 +45,50 @@ func TestGoexitIsNotAReturn(t *testing.T) {
 		})
 		if want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1); tt.want == "" && r.failed != "" || !strings.Contains(r.failed, want) {
 			t.Errorf("%s: Together failed with %q, want %q", tt.name, r.failed, want)
+		}
+	}
+}
+
+// slowPanic is a panic value that takes a second to print: the runtime
+// prints it after the goroutine's deferred calls have run, so a helper
+// that told the test the goroutine had ended gives the test that second
+// to go on, and be seen going on.
+type slowPanic struct{}
+
+func (slowPanic) Error() string { time.Sleep(time.Second); return "boom" }
+
+// A panic in a helper goroutine crashes the test binary, as it would
+// without the helper, and never first lets the waiting test go on as if
+// the goroutine had ended: then the verdict would depend on which came
+// first. The child (this test binary run again) panics in Go and in
+// Together.
+func TestPanicCrashes(t *testing.T) {
+	if which := os.Getenv("TESTKIT_PANIC_IN"); which != "" {
+		r := &recorder{TB: t}
+		switch which {
+		case "Go":
+			Go(func() { panic(slowPanic{}) }).Finishes(r, Patience, "f()")
+		case "Together":
+			Together(r, 4, Patience, "f(i)", func(i int) {
+				if i == 2 {
+					panic(slowPanic{})
+				}
+			})
+		}
+		fmt.Printf("the test went on after the panic; it recorded: %q\n", r.failed)
+		time.Sleep(Patience)
+		return
+	}
+	for _, which := range []string{"Go", "Together"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestPanicCrashes$")
+		cmd.Env = append(os.Environ(), "TESTKIT_PANIC_IN="+which)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Errorf("%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out)
+		}
+		if !strings.Contains(string(out), "panic: boom") || strings.Contains(string(out), "went on") {
+			t.Errorf("%s: want the crash report of the panic, and nothing from the test after it; got:\n%s", which, out)
 		}
 	}
 }

@@ -41,10 +41,17 @@ func Together(t testing.TB, n int, d time.Duration, what string, fn func(i int))
 	done.Add(n)
 	for i := 0; i < n; i++ {
 		go func(i int) {
-			defer done.Done()
+			ok := false
+			defer func() {
+				if !ok {
+					crashOnPanic(recover())
+				}
+				done.Done()
+			}()
 			ready.Done()
 			<-start
 			fn(i)
+			ok = true
 			returned.Add(1)
 		}(i)
 	}

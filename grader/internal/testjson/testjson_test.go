@@ -59,6 +59,13 @@ func TestRecordedStreams(t *testing.T) {
 			},
 		},
 		{
+			// A panic in a testkit helper goroutine, raised again by
+			// testkit so that it crashes the binary: the message is the
+			// student's panic, where the student's code raised it.
+			file: "repanic.jsonl", finished: true,
+			tests: map[string]want{"TestFilterRunsChild": {NoResult, "panic: TODO: implement Filter\n  at github.com/ipclab/ipclab/exercises/6-pipe.Filter(...) pipe.go:67"}},
+		},
+		{
 			// The alarm panics inside the running test, which never gets a
 			// final event of its own.
 			file: "timeout.jsonl", finished: true,
