@@ -15,11 +15,16 @@
 //     test as one of its runners, and prints and sends the score to
 //     Classroom; CLASSROOM.md beside this file shows the workflow and the
 //     format.
+//   - "gradescope": the results.json of Gradescope's autograder, one
+//     Gradescope test per test, the hidden ones shown to students after
+//     the due date unless [GradescopeOptions] say otherwise;
+//     GRADESCOPE.md beside this file maps every field to the result.
 //
 // Whatever a submission can put into a message (test output, file names)
 // is printed so that it cannot change the format around it: in code
-// blocks in Markdown, and in the classroom format never as a line that a
-// GitHub Actions log would run as a workflow command.
+// blocks in Markdown, in the classroom format never as a line that a
+// GitHub Actions log would run as a workflow command, and in the
+// gradescope format as JSON strings of Gradescope's plain "text" format.
 package report
 
 import (
@@ -34,13 +39,24 @@ import (
 )
 
 // Formats lists the output formats, the default first.
-var Formats = []string{"table", "json", "markdown", "classroom"}
+var Formats = []string{"table", "json", "markdown", "classroom", "gradescope"}
 
 // ValidFormat reports whether name is an output format.
 func ValidFormat(name string) bool { return slices.Contains(Formats, name) }
 
-// Write prints r in the named format.
+// Options are the choices some formats offer; the zero value is every
+// format's default.
+type Options struct {
+	Gradescope GradescopeOptions
+}
+
+// Write prints r in the named format, with the formats' defaults.
 func Write(w io.Writer, format string, r *score.Result) error {
+	return WriteWith(w, format, r, Options{})
+}
+
+// WriteWith prints r in the named format, with opts.
+func WriteWith(w io.Writer, format string, r *score.Result, opts Options) error {
 	switch format {
 	case "table":
 		return Table(w, r)
@@ -50,6 +66,8 @@ func Write(w io.Writer, format string, r *score.Result) error {
 		return Markdown(w, r)
 	case "classroom":
 		return Classroom(w, r)
+	case "gradescope":
+		return Gradescope(w, r, opts.Gradescope)
 	}
 	return fmt.Errorf("unknown format %q (formats: %s)", format, strings.Join(Formats, ", "))
 }
