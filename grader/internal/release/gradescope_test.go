@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/run"
 )
 
 // readZip reads every file of the zip at p, by path, with its mode.
@@ -356,6 +357,15 @@ func TestRunAutograder(t *testing.T) {
 		if !strings.HasPrefix(tt["name"].(string), "counter: "+ct.Name) || tt["status"] != "failed" || tt["visibility"] != vis {
 			t.Errorf("tests[%d] = %v, want counter's %s, failed, %s", i, tt, ct.Name, vis)
 		}
+	}
+	// Closing the course's folders must not close the sandbox: the
+	// grader grades at the level this machine allows.
+	best, _ := run.Probe()
+	if out, _ := doc["output"].(string); !strings.Contains(out, "\nisolation: "+best.String()+" ") {
+		t.Errorf("output = %q, want grading at isolation %s, the best this machine allows", out, best)
+	}
+	if st, err := os.Stat(filepath.Join(root, "source", "bin", "grader")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("bin/grader: %v, %v; want mode 0755, executable by the sandbox's user", st.Mode(), err)
 	}
 	for _, dir := range []string{"source", "source/testdata/hidden", "results"} {
 		st, err := os.Stat(filepath.Join(root, dir))
