@@ -11,7 +11,8 @@
 //	grade SUBMISSION     visible and hidden tests on one submission
 //	batch DIR            every submission under DIR, into a gradebook; batch merge joins shards
 //	verify               solutions earn full marks, stubs nothing, every mutant is caught
-//	release OUT          the student repository, and with -git its solutions branch
+//	release [OUT]        the student repository, with -git its solutions branch,
+//	                     and with -gradescope ZIP Gradescope's autograder
 //
 // Run "go run ./grader help <command>" for a command's flags.
 //
@@ -82,7 +83,12 @@ type options struct {
 	parallel  int
 	shard     batch.Shard
 	deadline  time.Time
-	stderr    io.Writer
+	// gradescopeHidden is when Gradescope shows students the hidden
+	// tests (-gradescope-hidden); "" is the format's default.
+	gradescopeHidden string
+	// gradescopeZip is where release writes Gradescope's autograder.
+	gradescopeZip string
+	stderr        io.Writer
 }
 
 // An alsoOutput is one -also FORMAT=FILE: the result appended to FILE,
@@ -90,12 +96,12 @@ type options struct {
 // $GITHUB_ENV) that other steps read.
 type alsoOutput struct{ format, file string }
 
-func (a alsoOutput) write(res *score.Result) error {
+func (a alsoOutput) write(res *score.Result, o *options) error {
 	f, err := os.OpenFile(a.file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
-	if err := report.Write(f, a.format, res); err != nil {
+	if err := report.WriteWith(f, a.format, res, o.reportOptions()); err != nil {
 		f.Close()
 		return err
 	}
@@ -123,12 +129,17 @@ func init() {
 			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o) },
 			run:   test},
 		{name: "grade", args: "SUBMISSION", summary: "grade one submission with the visible and hidden tests",
-			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o); exerciseFlag(fs, o) },
-			run:   grade},
-		{name: "batch", args: "DIR | merge -out OUT SHARD...", summary: "grade every submission under DIR into a gradebook (grades.csv) and feedback files; batch merge joins the outputs of shards",
 			flags: func(fs *flag.FlagSet, o *options) {
 				rootFlag(fs, o)
 				outputFlags(fs, o)
+				exerciseFlag(fs, o)
+				gradescopeHiddenFlag(fs, o)
+			},
+			run: grade},
+		{name: "batch", args: "DIR | merge -out OUT SHARD...", summary: "grade every submission under DIR into a gradebook (grades.csv) and feedback files; batch merge joins the outputs of shards",
+			flags: func(fs *flag.FlagSet, o *options) {
+				rootFlag(fs, o)
+				gradingFlags(fs, o)
 				exerciseFlag(fs, o)
 				fs.StringVar(&o.out, "out", "grades", "write the gradebook, results and feedback to `DIR`")
 				fs.IntVar(&o.parallel, "j", 0, "submissions to grade at once (default: the number of CPUs)")
@@ -155,11 +166,13 @@ func init() {
 				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
 			},
 			run: verifyCmd},
-		{name: "release", args: "OUT", summary: "write the student repository to OUT, and with -git its solutions branch",
+		{name: "release", args: "[OUT]", summary: "write the student repository to OUT, with -git its solutions branch, and with -gradescope ZIP Gradescope's autograder",
 			flags: func(fs *flag.FlagSet, o *options) {
 				rootFlag(fs, o)
 				fs.BoolVar(&o.git, "git", false, "make OUT a git repository: the template on branch main, the reference solutions on branch solutions")
-				fs.BoolVar(&o.force, "force", false, "replace an earlier release in OUT")
+				fs.BoolVar(&o.force, "force", false, "replace an earlier release in OUT, and an existing ZIP")
+				fs.StringVar(&o.gradescopeZip, "gradescope", "", "write Gradescope's autograder, setup.sh, run_autograder and the course's grader and hidden tests, to the zip file `ZIP` (without OUT: the zip only)")
+				gradescopeHiddenFlag(fs, o)
 			},
 			run: releaseCmd},
 	}
@@ -173,10 +186,16 @@ func rootFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.root, "root", "", "the course checkout (default: found from the current directory)")
 }
 
-func outputFlags(fs *flag.FlagSet, o *options) {
+// gradingFlags are the flags of every command that grades submissions.
+func gradingFlags(fs *flag.FlagSet, o *options) {
 	isolationFlag(fs, o)
+	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests of a submission to run at once (default: the number of CPUs)")
+	fs.DurationVar(&o.budget, "budget", defaultBudget, "grade the whole submission, builds included, within `DURATION`: tests whose turn comes later are not run and score nothing (0: no limit)")
+}
+
+func outputFlags(fs *flag.FlagSet, o *options) {
+	gradingFlags(fs, o)
 	fs.StringVar(&o.format, "format", "table", "output `format`: "+strings.Join(report.Formats, ", "))
-	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
 	fs.Float64Var(&o.failUnder, "fail-under", 0, "exit with status 1 when the score is under `PERCENT` of the maximum")
 	fs.Func("also", "also append the result in another format to a file, as `FORMAT=FILE` (repeatable): -also markdown=\"$GITHUB_STEP_SUMMARY\" grades once for two outputs", func(v string) error {
 		format, file, ok := strings.Cut(v, "=")
@@ -186,7 +205,29 @@ func outputFlags(fs *flag.FlagSet, o *options) {
 		o.also = append(o.also, alsoOutput{format, file})
 		return nil
 	})
-	fs.DurationVar(&o.budget, "budget", defaultBudget, "grade the whole submission, builds included, within `DURATION`: tests whose turn comes later are not run and score nothing (0: no limit)")
+}
+
+func gradescopeHiddenFlag(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.gradescopeHidden, "gradescope-hidden", "", "when Gradescope shows students the hidden tests: `VIS` is one of "+strings.Join(report.GradescopeVisibilities, ", ")+" (default "+report.VisibilityAfterDueDate+")")
+}
+
+// reportOptions are the formats' options the flags set.
+func (o *options) reportOptions() report.Options {
+	return report.Options{Gradescope: report.GradescopeOptions{HiddenVisibility: o.gradescopeHidden}}
+}
+
+// writesGradescope reports whether anything the flags ask for is for
+// Gradescope.
+func (o *options) writesGradescope() bool {
+	if o.format == "gradescope" || o.gradescopeZip != "" {
+		return true
+	}
+	for _, a := range o.also {
+		if a.format == "gradescope" {
+			return true
+		}
+	}
+	return false
 }
 
 func exerciseFlag(fs *flag.FlagSet, o *options) {
@@ -314,6 +355,14 @@ func checkOptions(o *options) error {
 	}
 	if o.budget < 0 {
 		return fmt.Errorf("-budget must not be negative; got %v", o.budget)
+	}
+	if o.gradescopeHidden != "" {
+		if !report.ValidVisibility(o.gradescopeHidden) {
+			return fmt.Errorf("-gradescope-hidden %q is not one of Gradescope's visibilities: %s", o.gradescopeHidden, strings.Join(report.GradescopeVisibilities, ", "))
+		}
+		if !o.writesGradescope() {
+			return fmt.Errorf("-gradescope-hidden is for Gradescope's results, and nothing here writes them: add -format gradescope or -also gradescope=FILE (or, for release, -gradescope ZIP)")
+		}
 	}
 	return nil
 }
@@ -469,11 +518,11 @@ func newGrader(o *options, repo *course.Repo, opts grading.Options) (*grading.Gr
 
 // finish prints a result and applies -fail-under.
 func finish(o *options, res *score.Result, stdout io.Writer) error {
-	if err := report.Write(stdout, o.format, res); err != nil {
+	if err := report.WriteWith(stdout, o.format, res, o.reportOptions()); err != nil {
 		return err
 	}
 	for _, a := range o.also {
-		if err := a.write(res); err != nil {
+		if err := a.write(res, o); err != nil {
 			return err
 		}
 	}
@@ -531,9 +580,6 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	if len(args) != 1 {
 		return usageError{"batch takes one directory of submissions (or: batch merge -out OUT SHARD...)"}
 	}
-	if o.format != "table" {
-		return usageError{"batch writes its own outputs (a gradebook, JSON results, Markdown feedback): -format is for grade"}
-	}
 	repo, err := openRepo(o)
 	if err != nil {
 		return err
@@ -580,22 +626,47 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 }
 
 func releaseCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
-	if len(args) != 1 {
+	switch {
+	case len(args) > 1:
 		return usageError{"release takes one output directory"}
+	case len(args) == 0 && o.gradescopeZip == "":
+		return usageError{"release takes an output directory, -gradescope ZIP, or both"}
+	case len(args) == 0 && o.git:
+		return usageError{"-git makes the output directory a git repository: name one"}
 	}
 	repo, err := openRepo(o)
 	if err != nil {
 		return err
 	}
-	sum, err := release.Write(ctx, repo, args[0], release.Options{Git: o.git, Force: o.force})
-	var bad *release.OutputError
-	if errors.As(err, &bad) {
-		return usageError{err.Error()}
-	}
-	if err != nil {
+	// A usage error, such as a ZIP that exists, stops both outputs before
+	// either is written.
+	outputError := func(err error) error {
+		var bad *release.OutputError
+		if errors.As(err, &bad) {
+			return usageError{err.Error()}
+		}
 		return err
 	}
-	fmt.Fprintln(stdout, sum)
+	gs := release.GradescopeOptions{HiddenVisibility: o.gradescopeHidden, Force: o.force}
+	if o.gradescopeZip != "" {
+		if err := release.CheckGradescopeZip(repo, o.gradescopeZip, o.force); err != nil {
+			return outputError(err)
+		}
+	}
+	if len(args) == 1 {
+		sum, err := release.Write(ctx, repo, args[0], release.Options{Git: o.git, Force: o.force})
+		if err != nil {
+			return outputError(err)
+		}
+		fmt.Fprintln(stdout, sum)
+	}
+	if o.gradescopeZip != "" {
+		sum, err := release.WriteGradescope(repo, o.gradescopeZip, gs)
+		if err != nil {
+			return outputError(err)
+		}
+		fmt.Fprintln(stdout, sum)
+	}
 	return nil
 }
 

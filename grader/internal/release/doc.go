@@ -1,5 +1,6 @@
 // Package release writes the student repository of the course, the tree
-// that GitHub Classroom copies to every student.
+// that GitHub Classroom copies to every student, and Gradescope's
+// autograder zip.
 //
 // # What a release holds
 //
@@ -42,6 +43,33 @@
 // Classroom's autograding reporter, and Markdown feedback for the run's
 // summary. The workflow is generated from the course manifests, so a new
 // exercise is a new reporter runner with no edit here.
+//
+// # Gradescope's autograder
+//
+// [WriteGradescope] writes the zip a Gradescope programming assignment
+// takes (Gradescope's autograder specification: setup.sh and
+// run_autograder at its root, its contents in /autograder/source):
+//
+//	setup.sh          run once, as root, when Gradescope builds the image: gcc with
+//	                  apt, the Go of the go line of go.mod from go.dev/dl, the
+//	                  modules, the grader built into bin/grader, and the stubs
+//	                  graded once (proof that the image grades, and a warm build
+//	                  cache)
+//	run_autograder    run for every submission: makes the course's files
+//	                  unreadable to other users, grades /autograder/submission
+//	                  with -format gradescope into /autograder/results/results.json,
+//	                  and writes one that says so when the grader fails
+//	go.mod go.sum grader/ exercises/ testdata/hidden/
+//	                  the course files that building the grader and grading need
+//	solutions/README.md
+//	                  in place of the solutions: grade needs the directory, not them
+//
+// Both scripts come from templates embedded here. No mutant, fixture
+// submission, dot file or build output goes in, and the zip is the same
+// for the same course (fixed file times, sorted paths). An existing zip is
+// replaced only with [GradescopeOptions.Force], and one inside a folder
+// the zip is made from is refused. GRADESCOPE.md in package report
+// documents results.json and the zip for instructors.
 //
 // # Output directory
 //

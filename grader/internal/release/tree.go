@@ -159,12 +159,26 @@ func checkStubs(repo *course.Repo) error {
 	return errors.Join(errs...)
 }
 
-// exerciseFiles reads the course's exercises folder, leaving out dot
-// files and compiled test binaries. Anything but a regular file or a
-// directory is an error: a release holds plain files.
+// exerciseFiles reads the course's exercises folder (see readTree),
+// which must not hold the folder the release writes its score program
+// into.
 func exerciseFiles(repo *course.Repo) ([]File, error) {
+	return readTree(repo, course.ExercisesDir, func(rel string) error {
+		if rel == ScoreDir {
+			return fmt.Errorf("%s exists in the course checkout, and the release writes its score program there: rename the course's", rel)
+		}
+		return nil
+	})
+}
+
+// readTree reads the folder dir of the course checkout (slash-separated,
+// relative to its root), leaving out dot files and compiled test
+// binaries; checkDir, when not nil, may refuse a folder in it by its
+// path. Anything but a regular file or a directory is an error: a
+// release holds plain files.
+func readTree(repo *course.Repo, dir string, checkDir func(rel string) error) ([]File, error) {
 	var files []File
-	root := repo.Path(course.ExercisesDir)
+	root := repo.Path(filepath.FromSlash(dir))
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -182,8 +196,8 @@ func exerciseFiles(repo *course.Repo) ([]File, error) {
 			return nil
 		}
 		switch {
-		case d.IsDir() && rel == ScoreDir:
-			return fmt.Errorf("%s exists in the course checkout, and the release writes its score program there: rename the course's", rel)
+		case d.IsDir() && checkDir != nil:
+			return checkDir(rel)
 		case d.IsDir():
 			return nil
 		case strings.HasSuffix(name, ".test"):

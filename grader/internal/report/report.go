@@ -19,12 +19,17 @@
 //     systems and test dashboards: a suite per exercise, a case per test,
 //     hidden ones included, points and status as properties; JUNIT.md
 //     beside this file gives the mapping.
+//   - "gradescope": the results.json of Gradescope's autograder, one
+//     Gradescope test per test, the hidden ones shown to students after
+//     the due date unless [GradescopeOptions] say otherwise;
+//     GRADESCOPE.md beside this file maps every field to the result.
 //
 // Whatever a submission can put into a message (test output, file names)
 // is printed so that it cannot change the format around it: in code
 // blocks in Markdown, in the classroom format never as a line that a
-// GitHub Actions log would run as a workflow command, and in JUnit XML
-// escaped, without the characters XML forbids.
+// GitHub Actions log would run as a workflow command, in JUnit XML
+// escaped, without the characters XML forbids, and in the gradescope
+// format as JSON strings of Gradescope's plain "text" format.
 package report
 
 import (
@@ -39,13 +44,24 @@ import (
 )
 
 // Formats lists the output formats, the default first.
-var Formats = []string{"table", "json", "markdown", "classroom", "junit"}
+var Formats = []string{"table", "json", "markdown", "classroom", "junit", "gradescope"}
 
 // ValidFormat reports whether name is an output format.
 func ValidFormat(name string) bool { return slices.Contains(Formats, name) }
 
-// Write prints r in the named format.
+// Options are the choices some formats offer; the zero value is every
+// format's default.
+type Options struct {
+	Gradescope GradescopeOptions
+}
+
+// Write prints r in the named format, with the formats' defaults.
 func Write(w io.Writer, format string, r *score.Result) error {
+	return WriteWith(w, format, r, Options{})
+}
+
+// WriteWith prints r in the named format, with opts.
+func WriteWith(w io.Writer, format string, r *score.Result, opts Options) error {
 	switch format {
 	case "table":
 		return Table(w, r)
@@ -57,6 +73,8 @@ func Write(w io.Writer, format string, r *score.Result) error {
 		return Classroom(w, r)
 	case "junit":
 		return JUnit(w, r)
+	case "gradescope":
+		return Gradescope(w, r, opts.Gradescope)
 	}
 	return fmt.Errorf("unknown format %q (formats: %s)", format, strings.Join(Formats, ", "))
 }
