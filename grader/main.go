@@ -580,6 +580,9 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	if len(args) != 1 {
 		return usageError{"batch takes one directory of submissions (or: batch merge -out OUT SHARD...)"}
 	}
+	if err := batch.CheckDirs(args[0], o.out); err != nil {
+		return usageError{err.Error()}
+	}
 	repo, err := openRepo(o)
 	if err != nil {
 		return err

@@ -132,10 +132,10 @@ func Run(ctx context.Context, g *grading.Grader, opts Options) (*Summary, error)
 	if opts.Parallel < 1 {
 		opts.Parallel = 1
 	}
-	if err := checkDirs(opts.Dir, opts.Out); err != nil {
+	if err := CheckDirs(opts.Dir, opts.Out); err != nil {
 		return nil, err
 	}
-	all, ignored, err := Discover(opts.Dir, opts.Out)
+	all, ignored, err := Discover(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -233,10 +233,10 @@ func Run(ctx context.Context, g *grading.Grader, opts Options) (*Summary, error)
 	return sum, nil
 }
 
-// checkDirs refuses an output directory that is, or holds, the class
-// directory: the batch writes there, and must not write over
-// submissions.
-func checkDirs(dir, out string) error {
+// CheckDirs refuses an output directory inside the class directory (it
+// would be taken for a submission, or written into one) or holding it
+// (the batch would write among the submissions).
+func CheckDirs(dir, out string) error {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return err
@@ -249,10 +249,16 @@ func checkDirs(dir, out string) error {
 	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
-	if rel, err := filepath.Rel(o, d); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
-		return fmt.Errorf("the output directory %s holds the submissions %s: choose another -out", out, dir)
+	if within(d, o) || within(o, d) {
+		return fmt.Errorf("the output directory %s and the submissions %s overlap: choose an -out outside the class directory", out, dir)
 	}
 	return nil
+}
+
+// within reports whether path p is dir or lies below it.
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func ids(exs []*course.Exercise) []string {

@@ -54,28 +54,18 @@ const (
 
 // Discover lists the submissions directly under dir, sorted by name:
 // every directory (a git repository when it has .git) and every .zip
-// file. Entries whose names start with "." or "_" are passed over, as are
-// the directories in skip (the batch's own output when it lies inside
-// dir). Anything else is returned in ignored, for a warning.
-func Discover(dir string, skip ...string) (srcs []Source, ignored []string, err error) {
+// file. Entries whose names start with "." or "_" are passed over;
+// anything else is returned in ignored, for a warning.
+func Discover(dir string) (srcs []Source, ignored []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
-	}
-	skipped := map[string]bool{}
-	for _, s := range skip {
-		if abs, err := filepath.Abs(s); err == nil {
-			skipped[abs] = true
-		}
 	}
 	byName := map[string]string{}
 	for _, ent := range entries {
 		name := ent.Name()
 		p := filepath.Join(dir, name)
 		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-			continue
-		}
-		if abs, err := filepath.Abs(p); err == nil && skipped[abs] {
 			continue
 		}
 		st, err := os.Stat(p) // a link to a submission is fine: the instructor made it

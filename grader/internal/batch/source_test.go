@@ -78,11 +78,10 @@ func TestDiscover(t *testing.T) {
 		"notes.txt":                            "not a submission",
 		".hidden/exercises/x":                  "",
 		"_drafts/exercises/x":                  "",
-		"out/grades.csv":                       "",
 	})
 	writeZip(t, filepath.Join(dir, "carol.ZIP"), zipEntry{name: "exercises/1-counter/counter.go", data: "package counter"})
 
-	srcs, ignored, err := Discover(dir, filepath.Join(dir, "out"))
+	srcs, ignored, err := Discover(dir)
 	require.NoError(t, err)
 	assert.Equal(t, []Source{
 		{Name: "alice", Path: filepath.Join(dir, "alice"), Kind: Folder},
