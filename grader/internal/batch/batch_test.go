@@ -21,7 +21,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/score"
 )
 
-func openCourse(t *testing.T) *course.Repo {
+func openCourse(t testing.TB) *course.Repo {
 	t.Helper()
 	repo, err := course.Open(filepath.Join("..", "..", ".."))
 	require.NoError(t, err)
@@ -29,7 +29,7 @@ func openCourse(t *testing.T) *course.Repo {
 }
 
 // copyDir copies the tree src to dst.
-func copyDir(t *testing.T, src, dst string) {
+func copyDir(t testing.TB, src, dst string) {
 	t.Helper()
 	out, err := exec.Command("cp", "-R", src, dst).CombinedOutput()
 	require.NoError(t, err, "cp -R %s %s: %s", src, dst, out)
@@ -37,7 +37,7 @@ func copyDir(t *testing.T, src, dst string) {
 
 // referenceOf lays the reference solutions of exs out as a submission
 // under dir.
-func referenceOf(t *testing.T, repo *course.Repo, dir string, exs []*course.Exercise) {
+func referenceOf(t testing.TB, repo *course.Repo, dir string, exs []*course.Exercise) {
 	t.Helper()
 	for _, ex := range exs {
 		dst := filepath.Join(dir, filepath.FromSlash(ex.Dir))

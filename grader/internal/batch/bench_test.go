@@ -1,0 +1,108 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/grading"
+)
+
+// benchBudget is each submission's time budget in the benchmark, alone
+// and in the batch: the hanging submission spends all of it either way.
+const benchBudget = time.Minute
+
+// benchClass lays out the benchmark's class of 20 under dir: the
+// reference, the stubs, a submission that hangs in init, and the first
+// two mutants of each exercise but the last, each a mutant laid over the
+// reference of every exercise, as a student's whole repository would be.
+func benchClass(tb testing.TB, repo *course.Repo, dir string) []string {
+	referenceOf(tb, repo, filepath.Join(dir, "reference"), repo.Exercises)
+	copyDir(tb, repo.Path(course.ExercisesDir), filepath.Join(dir, "stubs", course.ExercisesDir))
+	hang := filepath.Join(dir, "hang-in-init")
+	referenceOf(tb, repo, hang, repo.Exercises)
+	copyDir(tb, repo.Path("testdata", "submissions", "hang-in-init", course.ExercisesDir, "1-counter", "counter.go"), filepath.Join(hang, course.ExercisesDir, "1-counter", "counter.go"))
+	names := []string{"reference", "stubs", "hang-in-init"}
+	for _, ex := range repo.Exercises {
+		mutants := ex.Mutants()
+		sort.Slice(mutants, func(i, j int) bool { return mutants[i].Name < mutants[j].Name })
+		for _, m := range mutants[:2] {
+			if len(names) == 20 {
+				break
+			}
+			name := "mutant-" + ex.ID + "-" + m.Name
+			referenceOf(tb, repo, filepath.Join(dir, name), repo.Exercises)
+			entries, err := os.ReadDir(repo.Path(course.MutantsDir, ex.ID, m.Name))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			for _, e := range entries {
+				copyDir(tb, repo.Path(course.MutantsDir, ex.ID, m.Name, e.Name()), filepath.Join(dir, name, filepath.FromSlash(ex.Dir), e.Name()))
+			}
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// BenchmarkBatch measures what a batch saves: it grades a class of 20
+// submissions one at a time, as grade does, and then as one batch, with
+// a warm build cache, and reports the batch's wall time as a fraction of
+// the sum of the single grades (the target is at most 0.6). Run it with
+//
+//	go test ./grader/internal/batch/ -run '^$' -bench Batch -benchtime 1x
+func BenchmarkBatch(b *testing.B) {
+	repo := openCourse(b)
+	class := b.TempDir()
+	names := benchClass(b, repo, class)
+	opts := grading.Options{Hidden: true, Isolation: -1, Budget: benchBudget}
+	g := grading.New(repo, opts)
+	ctx := context.Background()
+
+	// Warm the build cache: the compiler's and the race runtime's work is
+	// the same for every submission.
+	if _, err := grading.New(repo, opts).Submission(ctx, filepath.Join(class, "reference"), repo.Exercises); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		alone := map[string]time.Duration{}
+		var sum time.Duration
+		for _, name := range names {
+			start := time.Now()
+			if _, err := grading.New(repo, opts).Submission(ctx, filepath.Join(class, name), repo.Exercises); err != nil {
+				b.Fatal(err)
+			}
+			alone[name] = time.Since(start)
+			sum += alone[name]
+		}
+		out := filepath.Join(b.TempDir(), "out")
+		start := time.Now()
+		s, err := Run(ctx, g, Options{Dir: class, Out: out, Exercises: repo.Exercises, Parallel: runtime.NumCPU()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wall := time.Since(start)
+		if s.Graded != len(names) {
+			b.Fatalf("the batch graded %d of %d submissions", s.Graded, len(names))
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "submission\talone\tin the batch\t\n")
+		for _, r := range s.Rows {
+			fmt.Fprintf(tw, "%s\t%.1fs\t%.1fs\t\n", r.Submission, alone[r.Submission].Seconds(), r.Seconds)
+		}
+		fmt.Fprintf(tw, "%d submissions\t%.1fs\t%.1fs\t\n", len(names), sum.Seconds(), wall.Seconds())
+		tw.Flush()
+		ratio := wall.Seconds() / sum.Seconds()
+		fmt.Printf("batch/alone = %.2f (target: at most 0.60) on %d CPUs, %d submissions at once, budget %v each\n", ratio, runtime.NumCPU(), runtime.NumCPU(), benchBudget)
+		b.ReportMetric(ratio, "batch/alone")
+		b.ReportMetric(wall.Seconds(), "batch-s")
+		b.ReportMetric(sum.Seconds(), "alone-s")
+	}
+}
