@@ -1,0 +1,280 @@
+// Package classtest batches, for one exercise, every implementation the
+// course holds (the reference, the stub, every mutant and every fixture
+// submission, hostile ones included) and checks the gradebook row by row
+// against what grading each of them alone gives, recorded in
+// testdata/<exercise>.csv.
+//
+// A batch grades submissions side by side, each in its own sandbox with
+// its own time budget, so that none can change another's grade; a row that
+// differs from the submission's grade alone means that isolation leaked,
+// or that a test's verdict depends on the machine's load, and both are
+// bugs.
+//
+// Not every score is one number: a mutant with a data race is caught by the
+// tests its catalogue entry names on every run (verify proves that), but
+// other tests may or may not also see the race, which the race detector
+// finds only when the accesses happen to be unordered. So each
+// implementation is graded alone several times, and the batch's score
+// must lie within what those grades gave; for most, that is one number.
+// Grading every mutant alone takes most of an hour on two cores, so those
+// grades are recorded rather than repeated on every run:
+//
+//	go test ./grader/internal/batch/classtest/... -update
+//
+// grades each implementation alone, one after another, as the grade
+// command does, and rewrites the files. Run it after changing an
+// exercise's tests, mutants or fixtures; the diff shows what changed.
+//
+// One package per exercise (under this one) keeps every package within go
+// test's time limit, and lets them run in parallel.
+package classtest
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ipclab/ipclab/grader/internal/batch"
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/grading"
+)
+
+var (
+	update    = flag.Bool("update", false, "grade every implementation alone and rewrite testdata/<exercise>.csv")
+	aloneRuns = flag.Int("alone-runs", 3, "with -update, grade each implementation alone this many `times`")
+)
+
+// budget is each submission's time budget: far above what any
+// implementation needs when it is graded alone, so that it never decides a
+// score; a batch that runs out of it has slowed its submissions down.
+const budget = 4 * time.Minute
+
+// Run checks the batch of every implementation of exercise id against
+// the recorded grades alone.
+func Run(t *testing.T, id string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("grades every mutant; skipped with -short")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := course.FindRepo(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := repo.Exercise(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	class := t.TempDir()
+	names := lay(t, repo, ex, class)
+	opts := grading.Options{Hidden: true, Isolation: -1, Budget: budget}
+	golden := filepath.Join(repo.Root, "grader", "internal", "batch", "classtest", "testdata", id+".csv")
+	exs := []*course.Exercise{ex}
+	ctx := context.Background()
+
+	if *update {
+		want := map[string]*scoreRange{}
+		for run := 0; run < *aloneRuns; run++ {
+			for _, name := range names {
+				res, err := grading.New(repo, opts).Submission(ctx, filepath.Join(class, name), exs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want[name] == nil {
+					want[name] = &scoreRange{res.Score, res.Score}
+				}
+				want[name].add(res.Score)
+				t.Logf("run %d: %s: %g alone", run+1, name, res.Score)
+			}
+		}
+		if err := writeGolden(golden, names, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := readGolden(golden)
+	if err != nil {
+		t.Fatalf("%v (go test -update records it)", err)
+	}
+
+	g := grading.New(repo, opts)
+	out := t.TempDir()
+	// Many more submissions at once than CPUs: most tests of a mutant
+	// wait (for a time limit, a peer, a child) rather than compute, and
+	// the verdicts must not depend on the load anyway.
+	sum, err := batch.Run(ctx, g, batch.Options{Dir: class, Out: out, Exercises: exs, Parallel: 3 * runtime.NumCPU()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*batch.Row{}
+	for _, r := range sum.Rows {
+		got[r.Submission] = r
+	}
+	for _, name := range names {
+		r, w := got[name], want[name]
+		switch {
+		case r == nil:
+			t.Errorf("%s: no row in the gradebook", name)
+		case w == nil:
+			t.Errorf("%s: %g in the batch, but not recorded alone (go test -update records it)", name, r.Score)
+		case !w.holds(r.Score):
+			t.Errorf("%s: %g in the batch, %s alone; see %s", name, r.Score, w, filepath.Join(out, batch.FeedbackDir, name+".md"))
+		case r.Status != batch.Graded:
+			t.Errorf("%s: status %s in the batch, want graded", name, r.Status)
+		}
+	}
+	for name := range want {
+		if got[name] == nil {
+			t.Errorf("%s is recorded but no longer in the class (go test -update drops it)", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the batch's outputs are in %s", out)
+	}
+}
+
+// lay writes the class of ex under dir and returns the names of its
+// submissions: the reference, the stub, each mutant and each fixture
+// submission that holds ex. Each holds only ex's files.
+func lay(t *testing.T, repo *course.Repo, ex *course.Exercise, dir string) []string {
+	t.Helper()
+	put := func(name, from string, files []string) {
+		dst := filepath.Join(dir, name, filepath.FromSlash(ex.Dir))
+		if err := os.MkdirAll(dst, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(filepath.Join(from, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dst, f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	names := []string{"reference", "stub"}
+	put("reference", repo.Path(course.SolutionsDir, ex.ID), ex.Editable)
+	put("stub", repo.Path(filepath.FromSlash(ex.Dir)), ex.Editable)
+	for _, m := range ex.Mutants() {
+		name := "mutant-" + m.Name
+		// A mutant holds the files it changes; the reference the rest.
+		put(name, repo.Path(course.SolutionsDir, ex.ID), ex.Editable)
+		mdir := repo.Path(course.MutantsDir, ex.ID, m.Name)
+		entries, err := os.ReadDir(mdir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for _, e := range entries {
+			files = append(files, e.Name())
+		}
+		put(name, mdir, files)
+		names = append(names, name)
+	}
+	subs, err := os.ReadDir(repo.Path("testdata", "submissions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range subs {
+		from := repo.Path("testdata", "submissions", s.Name(), filepath.FromSlash(ex.Dir))
+		name := "fixture-" + s.Name()
+		if target, err := os.Readlink(from); err == nil {
+			// The symbolic link is the submission (the grader refuses it).
+			dst := filepath.Join(dir, name, filepath.FromSlash(ex.Dir))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, dst); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+			continue
+		}
+		entries, err := os.ReadDir(from)
+		if err != nil {
+			continue // not a submission of ex
+		}
+		var files []string
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				files = append(files, e.Name())
+			}
+		}
+		put(name, from, files)
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// A scoreRange is the scores an implementation got alone.
+type scoreRange struct{ min, max float64 }
+
+func (r *scoreRange) add(v float64) {
+	r.min, r.max = min(r.min, v), max(r.max, v)
+}
+
+func (r *scoreRange) holds(v float64) bool { return r.min <= v && v <= r.max }
+
+func (r *scoreRange) String() string {
+	if r.min == r.max {
+		return num(r.min)
+	}
+	return "from " + num(r.min) + " to " + num(r.max)
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func writeGolden(file string, names []string, scores map[string]*scoreRange) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"submission", "lowest alone", "highest alone"})
+	for _, n := range names {
+		w.Write([]string{n, num(scores[n].min), num(scores[n].max)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readGolden(file string) (map[string]*scoreRange, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	out := map[string]*scoreRange{}
+	for _, r := range recs[1:] {
+		lo, err1 := strconv.ParseFloat(r[1], 64)
+		hi, err2 := strconv.ParseFloat(r[2], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("%s: %s: bad scores %q, %q", file, r[0], r[1], r[2])
+		}
+		out[r[0]] = &scoreRange{lo, hi}
+	}
+	return out, nil
+}
