@@ -42,5 +42,7 @@
 // With Options.Shard a batch grades one n-th of the class, split by a
 // hash of the names, so that n machines (a CI matrix) grade a class
 // together; [Merge] checks that every shard is there and complete, and
-// writes one gradebook.
+// writes one gradebook. The course repository's workflow
+// .github/workflows/grade-class.yml does this on GitHub Actions, and
+// workflow_test.go runs it on the local machine.
 package batch

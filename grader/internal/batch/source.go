@@ -328,6 +328,15 @@ func firstLine(s string) string {
 // claims (git lets anyone set them); a deadline the student cannot bend
 // is the time the host received the push, which only the host records.
 func gitExport(ctx context.Context, repo, dir string, deadline time.Time) (commit string, links []string, err error) {
+	// An empty repository, such as the grade-class workflow leaves for
+	// a student repository it could not clone, gets a row that says so,
+	// not rev-list's "bad revision 'HEAD'".
+	var bad *unreadableError
+	if err := git(ctx, repo, io.Discard, "rev-parse", "-q", "--verify", "HEAD^{commit}"); errors.As(err, &bad) {
+		return "", nil, unreadable("the repository has no commit")
+	} else if err != nil {
+		return "", nil, err
+	}
 	args := []string{"rev-list", "-1", "--first-parent"}
 	if !deadline.IsZero() {
 		args = append(args, "--before="+strconv.FormatInt(deadline.Unix(), 10))

@@ -193,6 +193,12 @@ func TestGitCommitGraded(t *testing.T) {
 	require.ErrorAs(t, err, &bad)
 	assert.Contains(t, err.Error(), "no commit before the deadline 2026-11-01T00:00:00Z")
 	assert.NoFileExists(t, mark, "the repository's fsmonitor or hooks ran")
+
+	empty := filepath.Join(t.TempDir(), "empty")
+	gitRun(t, t.TempDir(), "", "init", "-q", empty)
+	_, err = open(context.Background(), Source{Name: "empty", Path: empty, Kind: Git}, t.TempDir(), time.Time{})
+	require.ErrorAs(t, err, &bad)
+	assert.EqualError(t, err, "the repository has no commit")
 }
 
 func TestShardSplit(t *testing.T) {
