@@ -275,6 +275,13 @@ func ids(exs []*course.Exercise) []string {
 func one(ctx context.Context, g *grading.Grader, opts Options, src Source, fp, scratch string) (row *Row, reused bool, err error) {
 	start := time.Now()
 	co, err := open(ctx, src, scratch, opts.Deadline)
+	var hash string
+	if err == nil {
+		if hash, err = contentHash(co.Root); err != nil {
+			co.Close()
+			err = unreadable("cannot read the submission's files: %v", err)
+		}
+	}
 	var bad *unreadableError
 	if errors.As(err, &bad) {
 		row := &Row{Submission: src.Name, Kind: src.Kind, Status: Unreadable, Message: bad.msg, Grader: fp, Isolation: score.IsolationOf(g.Opts.Isolation).Level}
@@ -286,10 +293,6 @@ func one(ctx context.Context, g *grading.Grader, opts Options, src Source, fp, s
 		return nil, false, err
 	}
 	defer co.Close()
-	hash, err := contentHash(co.Root)
-	if err != nil {
-		return nil, false, err
-	}
 	if !opts.Force {
 		if old, err := readRow(filepath.Join(opts.Out, RowsDir, src.Name+".json")); err == nil &&
 			old.Hash == hash && old.Grader == fp && old.Commit == co.Commit && old.Status != Failed && resultsExist(opts.Out, src.Name) {

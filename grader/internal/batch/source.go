@@ -233,15 +233,17 @@ func (u *unpacker) file(name string, r io.Reader) error {
 	if u.files > maxUnpackedFiles {
 		return unreadable("the archive holds more than %d files under %s/", maxUnpackedFiles, course.ExercisesDir)
 	}
+	// An entry that is both a file and a folder, or a name the file
+	// system refuses, is the archive's fault.
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
+		return unreadable("unpacking %q: %v", name, err)
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {
 		return unreadable("the archive holds %q twice", name)
 	}
 	if err != nil {
-		return err
+		return unreadable("unpacking %q: %v", name, err)
 	}
 	n, err := io.Copy(f, io.LimitReader(r, maxUnpackedBytes-u.bytes+1))
 	u.bytes += n

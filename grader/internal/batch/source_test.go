@@ -129,6 +129,7 @@ func TestUnzipRefuses(t *testing.T) {
 		{"absolute", []zipEntry{{name: "/exercises/evil.go", data: "x"}}, "points outside it"},
 		{"twice", []zipEntry{{name: "exercises/a.go", data: "x"}, {name: "exercises/./a.go", data: "y"}}, "twice"},
 		{"bomb", []zipEntry{{name: "exercises/big.go", data: big}}, "more than 64 MiB"},
+		{"file and folder", []zipEntry{{name: "exercises/a", data: "x"}, {name: "exercises/a/b.go", data: "y"}}, `unpacking "exercises/a/b.go"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
