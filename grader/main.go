@@ -466,14 +466,7 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	if len(args) != 1 {
 		return usageError{"grade takes one submission directory"}
 	}
-	repo, err := openRepo(o)
-	if err != nil {
-		return err
-	}
-	if !repo.HasSolutions() {
-		return fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
-	}
-	exs, err := selected(repo, splitList(o.exercises))
+	repo, exs, err := instructorRepo(o)
 	if err != nil {
 		return err
 	}
@@ -495,6 +488,24 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	}
 	res.Submission = args[0]
 	return finish(o, res, stdout)
+}
+
+// instructorRepo opens the course checkout for grading with the hidden
+// tests, which only the instructor's has, and the exercises -exercise
+// selects.
+func instructorRepo(o *options) (*course.Repo, []*course.Exercise, error) {
+	repo, err := openRepo(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !repo.HasSolutions() {
+		return nil, nil, fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
+	}
+	exs, err := selected(repo, splitList(o.exercises))
+	if err != nil {
+		return nil, nil, err
+	}
+	return repo, exs, nil
 }
 
 // newGrader makes the grader the flags ask for. With -isolation auto it
@@ -583,14 +594,7 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	if err := batch.CheckDirs(args[0], o.out); err != nil {
 		return usageError{err.Error()}
 	}
-	repo, err := openRepo(o)
-	if err != nil {
-		return err
-	}
-	if !repo.HasSolutions() {
-		return fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
-	}
-	exs, err := selected(repo, splitList(o.exercises))
+	repo, exs, err := instructorRepo(o)
 	if err != nil {
 		return err
 	}

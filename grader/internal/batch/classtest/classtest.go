@@ -45,6 +45,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/batch"
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
 )
 
 var (
@@ -64,14 +65,7 @@ func Run(t *testing.T, id string) {
 	if testing.Short() {
 		t.Skip("grades every mutant; skipped with -short")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, err := course.FindRepo(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := verifytest.Repo(t)
 	ex, err := repo.Exercise(id)
 	if err != nil {
 		t.Fatal(err)
