@@ -142,7 +142,7 @@ func init() {
 				gradingFlags(fs, o)
 				exerciseFlag(fs, o)
 				fs.StringVar(&o.out, "out", "grades", "write the gradebook, results and feedback to `DIR`")
-				fs.IntVar(&o.parallel, "j", 0, "submissions to grade at once (default: the number of CPUs)")
+				fs.IntVar(&o.parallel, "j", 0, "submissions to grade at once (default: twice the number of CPUs)")
 				fs.BoolVar(&o.force, "force", false, "grade again submissions whose stored result is still good")
 				fs.Func("shard", "grade only one n-th of the submissions, as `i/n` (a stable split by name; batch merge joins the shards)", func(v string) error {
 					sh, err := batch.ParseShard(v)
@@ -609,9 +609,6 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	g, err := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{dir, out}})
 	if err != nil {
 		return err
-	}
-	if o.parallel == 0 {
-		o.parallel = runtime.NumCPU()
 	}
 	settings := fmt.Sprintf("exercises=%s budget=%v isolation=%v", strings.Join(splitList(o.exercises), ","), o.budget, g.Opts.Isolation)
 	sum, err := batch.Run(ctx, g, batch.Options{

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,13 +82,21 @@ func (s Shard) Has(name string) bool {
 	return int(h.Sum32()%uint32(s.N)) == s.I-1
 }
 
+// DefaultParallel is how many submissions a batch grades at once unless
+// told otherwise: two per CPU. Most of a submission's grading time is
+// spent waiting (for a test's time limit, a peer, a child process) rather
+// than computing, so one per CPU leaves the machine mostly idle; and the
+// tests' verdicts must not depend on the load anyway.
+func DefaultParallel() int { return 2 * runtime.NumCPU() }
+
 // Options control a batch.
 type Options struct {
 	// Dir holds the submissions (see Discover); Out receives the outputs.
 	Dir, Out string
 	// Exercises are graded in every submission.
 	Exercises []*course.Exercise
-	// Parallel bounds the submissions graded at once.
+	// Parallel bounds the submissions graded at once; DefaultParallel()
+	// when zero.
 	Parallel int
 	Shard    Shard
 	// Force grades again submissions whose stored result is still good.
@@ -130,7 +139,7 @@ func (s *Summary) Count(st Status) int {
 func Run(ctx context.Context, g *grading.Grader, opts Options) (*Summary, error) {
 	start := time.Now()
 	if opts.Parallel < 1 {
-		opts.Parallel = 1
+		opts.Parallel = DefaultParallel()
 	}
 	if err := CheckDirs(opts.Dir, opts.Out); err != nil {
 		return nil, err
