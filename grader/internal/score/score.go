@@ -117,6 +117,9 @@ type Test struct {
 	// failed an assertion; "" when the test passed.
 	Message string `json:"message"`
 	Hidden  bool   `json:"hidden"`
+	// Race is true when the race detector reported a data race in the
+	// test's process: the code has one, whatever else the test checked.
+	Race bool `json:"race,omitempty"`
 	// Seconds is the wall time of the test process.
 	Seconds float64 `json:"seconds"`
 }
@@ -256,6 +259,7 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 		return res
 	}
 	res.Seconds = o.Elapsed.Seconds()
+	res.Race = o.RaceReported
 	if o.Passed(t.Name) {
 		res.Status, res.Score = Pass, t.Points
 		return res

@@ -10,12 +10,16 @@
 // or that a test's verdict depends on the machine's load, and both are
 // bugs.
 //
-// Not every score is one number: a mutant with a data race is caught by the
-// tests its catalogue entry names on every run (verify proves that), but
-// other tests may or may not also see the race, which the race detector
-// finds only when the accesses happen to be unordered. So each
-// implementation is graded alone several times, and the batch's score
-// must lie within what those grades gave; for most, that is one number.
+// Each implementation is graded alone several times, and each test's
+// verdicts recorded: passed every time, never, or sometimes. In the batch a
+// test that always passed alone must pass, and one that never did must
+// fail. Only a data race can change a verdict: a mutant with a race is
+// caught by the tests its catalogue entry names on every run (verify
+// proves that), but other tests may or may not also see the race, which
+// the race detector finds only when the racing accesses happen to be
+// unordered, more often on a busy machine. A test that passed alone may
+// fail in the batch only on a race the race detector reported there: a
+// race the code really has.
 // Grading every mutant alone takes most of an hour on two cores, so those
 // grades are recorded rather than repeated on every run:
 //
@@ -32,6 +36,7 @@ package classtest
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -39,12 +44,14 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/grader/internal/batch"
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/score"
 	"github.com/ipclab/ipclab/grader/internal/verify/verifytest"
 )
 
@@ -78,7 +85,7 @@ func Run(t *testing.T, id string) {
 	ctx := context.Background()
 
 	if *update {
-		want := map[string]*scoreRange{}
+		want := map[string]*alone{}
 		for run := 0; run < *aloneRuns; run++ {
 			for _, name := range names {
 				res, err := grading.New(repo, opts).Submission(ctx, filepath.Join(class, name), exs)
@@ -86,9 +93,9 @@ func Run(t *testing.T, id string) {
 					t.Fatal(err)
 				}
 				if want[name] == nil {
-					want[name] = &scoreRange{res.Score, res.Score}
+					want[name] = &alone{}
 				}
-				want[name].add(res.Score)
+				want[name].add(res)
 				t.Logf("run %d: %s: %g alone", run+1, name, res.Score)
 			}
 		}
@@ -119,12 +126,16 @@ func Run(t *testing.T, id string) {
 		switch {
 		case r == nil:
 			t.Errorf("%s: no row in the gradebook", name)
+			continue
 		case w == nil:
 			t.Errorf("%s: %g in the batch, but not recorded alone (go test -update records it)", name, r.Score)
-		case !w.holds(r.Score):
-			t.Errorf("%s: %g in the batch, %s alone; see %s", name, r.Score, w, filepath.Join(out, batch.FeedbackDir, name+".md"))
+			continue
 		case r.Status != batch.Graded:
 			t.Errorf("%s: status %s in the batch, want graded", name, r.Status)
+		}
+		res := readResult(t, filepath.Join(out, batch.ResultsDir, name+".json"))
+		for _, why := range w.disagreements(res) {
+			t.Errorf("%s: %s (%g in the batch, %s alone); see %s", name, why, r.Score, w.scores(), filepath.Join(out, batch.FeedbackDir, name+".md"))
 		}
 	}
 	for name := range want {
@@ -135,6 +146,19 @@ func Run(t *testing.T, id string) {
 	if t.Failed() {
 		t.Logf("the batch's outputs are in %s", out)
 	}
+}
+
+func readResult(t *testing.T, file string) *score.Result {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res score.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return &res
 }
 
 // lay writes the class of ex under dir and returns the names of its
@@ -212,25 +236,89 @@ func lay(t *testing.T, repo *course.Repo, ex *course.Exercise, dir string) []str
 	return names
 }
 
-// A scoreRange is the scores an implementation got alone.
-type scoreRange struct{ min, max float64 }
+// Verdicts of a test over the runs alone.
+const (
+	passed = 'P' // passed on every run
+	failed = 'F' // did not pass on any run
+	varied = '?' // passed on some runs only
+)
 
-func (r *scoreRange) add(v float64) {
-	r.min, r.max = min(r.min, v), max(r.max, v)
+// alone is what grading an implementation alone gave, over some runs: the
+// lowest and highest score, and each test's verdict, in the manifest's
+// order.
+type alone struct {
+	min, max float64
+	verdicts []byte
+	runs     int
 }
 
-func (r *scoreRange) holds(v float64) bool { return r.min <= v && v <= r.max }
-
-func (r *scoreRange) String() string {
-	if r.min == r.max {
-		return num(r.min)
+func (a *alone) add(res *score.Result) {
+	var v []byte
+	for _, e := range res.Exercises {
+		for _, t := range e.Tests {
+			if t.Status == score.Pass {
+				v = append(v, passed)
+			} else {
+				v = append(v, failed)
+			}
+		}
 	}
-	return "from " + num(r.min) + " to " + num(r.max)
+	if a.runs == 0 {
+		a.min, a.max, a.verdicts = res.Score, res.Score, v
+	} else {
+		a.min, a.max = min(a.min, res.Score), max(a.max, res.Score)
+		for i := range a.verdicts {
+			if i >= len(v) || v[i] != a.verdicts[i] {
+				a.verdicts[i] = varied
+			}
+		}
+	}
+	a.runs++
+}
+
+func (a *alone) scores() string {
+	if a.min == a.max {
+		return num(a.min)
+	}
+	return "from " + num(a.min) + " to " + num(a.max)
+}
+
+// disagreements compares a batch's result with the verdicts alone. A test
+// that passed on every run alone must pass in the batch, but for one
+// exception: the race detector sees a race only when the racing accesses
+// happen to be unordered, so a test of racy code may catch the race in a
+// busy batch that it missed alone. That is a race the code really has
+// (the reference has none, and always passes). A test that failed on
+// every run alone must fail: a batch never gives points grading alone
+// did not.
+func (a *alone) disagreements(res *score.Result) []string {
+	var tests []*score.Test
+	for _, e := range res.Exercises {
+		tests = append(tests, e.Tests...)
+	}
+	if len(tests) != len(a.verdicts) {
+		return []string{fmt.Sprintf("%d tests in the batch, %d recorded alone (go test -update records them again)", len(tests), len(a.verdicts))}
+	}
+	var out []string
+	for i, t := range tests {
+		switch v := a.verdicts[i]; {
+		case v == passed && t.Status != score.Pass && !t.Race:
+			out = append(out, fmt.Sprintf("%s: %s in the batch, passed alone: %s", t.Name, t.Status, firstLine(t.Message)))
+		case v == failed && t.Status == score.Pass:
+			out = append(out, fmt.Sprintf("%s passed in the batch, never alone", t.Name))
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-func writeGolden(file string, names []string, scores map[string]*scoreRange) error {
+func writeGolden(file string, names []string, runs map[string]*alone) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
@@ -239,9 +327,10 @@ func writeGolden(file string, names []string, scores map[string]*scoreRange) err
 		return err
 	}
 	w := csv.NewWriter(f)
-	w.Write([]string{"submission", "lowest alone", "highest alone"})
+	w.Write([]string{"submission", "lowest alone", "highest alone", "verdicts alone (P passed every run, F never, ? some)"})
 	for _, n := range names {
-		w.Write([]string{n, num(scores[n].min), num(scores[n].max)})
+		a := runs[n]
+		w.Write([]string{n, num(a.min), num(a.max), string(a.verdicts)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -251,7 +340,7 @@ func writeGolden(file string, names []string, scores map[string]*scoreRange) err
 	return f.Close()
 }
 
-func readGolden(file string) (map[string]*scoreRange, error) {
+func readGolden(file string) (map[string]*alone, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
@@ -261,14 +350,17 @@ func readGolden(file string) (map[string]*scoreRange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	out := map[string]*scoreRange{}
+	out := map[string]*alone{}
 	for _, r := range recs[1:] {
+		if len(r) != 4 {
+			return nil, fmt.Errorf("%s: %s: want 4 columns", file, r[0])
+		}
 		lo, err1 := strconv.ParseFloat(r[1], 64)
 		hi, err2 := strconv.ParseFloat(r[2], 64)
-		if err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("%s: %s: bad scores %q, %q", file, r[0], r[1], r[2])
+		if err1 != nil || err2 != nil || strings.Trim(r[3], "PF?") != "" {
+			return nil, fmt.Errorf("%s: %s: bad record %q", file, r[0], r)
 		}
-		out[r[0]] = &scoreRange{lo, hi}
+		out[r[0]] = &alone{min: lo, max: hi, verdicts: []byte(r[3]), runs: 1}
 	}
 	return out, nil
 }
