@@ -13,13 +13,19 @@
 // Each implementation is graded alone several times, and each test's
 // verdicts recorded: passed every time, never, or sometimes. In the batch a
 // test that always passed alone must pass, and one that never did must
-// fail. Only a data race can change a verdict: a mutant with a race is
-// caught by the tests its catalogue entry names on every run (verify
-// proves that), but other tests may or may not also see the race, which
-// the race detector finds only when the racing accesses happen to be
-// unordered, more often on a busy machine. A test that passed alone may
-// fail in the batch only on a race the race detector reported there: a
-// race the code really has.
+// fail; the one exception is a data race, which the race detector finds
+// only when the racing accesses happen to be unordered, more often on a
+// busy machine: a test that passed alone may fail in the batch on a race
+// reported there, one the code really has.
+//
+// That holds for every test of the reference, the stub and the fixture
+// submissions, whose verdicts the course's rules require to be the same
+// on every run. A mutant is only required to be caught on every run by
+// the tests its catalogue entry names (verify proves that), so for a
+// mutant those tests are held to their verdicts alone; another test may
+// catch a mutant's mistake only now and then, depending on timing and
+// load, and where such an incidental verdict differs, the test logs it
+// rather than fails.
 // Grading every mutant alone takes most of an hour on two cores, so those
 // grades are recorded rather than repeated on every run:
 //
@@ -79,6 +85,15 @@ func Run(t *testing.T, id string) {
 	}
 	class := t.TempDir()
 	names := lay(t, repo, ex, class)
+	// catching names, for each mutant, the tests its catalogue entry says
+	// catch it.
+	catching := map[string]map[string]bool{}
+	for _, m := range ex.Mutants() {
+		catching["mutant-"+m.Name] = map[string]bool{}
+		for _, tn := range m.Bug.Tests {
+			catching["mutant-"+m.Name][tn] = true
+		}
+	}
 	opts := grading.Options{Hidden: true, Isolation: -1, Budget: budget}
 	golden := filepath.Join(repo.Root, "grader", "internal", "batch", "classtest", "testdata", id+".csv")
 	exs := []*course.Exercise{ex}
@@ -134,8 +149,15 @@ func Run(t *testing.T, id string) {
 			t.Errorf("%s: status %s in the batch, want graded", name, r.Status)
 		}
 		res := readResult(t, filepath.Join(out, batch.ResultsDir, name+".json"))
-		for _, why := range w.disagreements(res) {
-			t.Errorf("%s: %s (%g in the batch, %s alone); see %s", name, why, r.Score, w.scores(), filepath.Join(out, batch.FeedbackDir, name+".md"))
+		for _, d := range w.disagreements(res) {
+			msg := fmt.Sprintf("%s: %s (%g in the batch, %s alone); see %s", name, d.why, r.Score, w.scores(), filepath.Join(out, batch.FeedbackDir, name+".md"))
+			if catches := catching[name]; catches != nil && !catches[d.test] {
+				// Not one of the tests that catch the mutant: see
+				// the package documentation.
+				t.Logf("incidental: %s", msg)
+				continue
+			}
+			t.Error(msg)
 		}
 	}
 	for name := range want {
@@ -291,25 +313,29 @@ func (a *alone) scores() string {
 // (the reference has none, and always passes). A test that failed on
 // every run alone must fail: a batch never gives points grading alone
 // did not.
-func (a *alone) disagreements(res *score.Result) []string {
+func (a *alone) disagreements(res *score.Result) []disagreement {
 	var tests []*score.Test
 	for _, e := range res.Exercises {
 		tests = append(tests, e.Tests...)
 	}
 	if len(tests) != len(a.verdicts) {
-		return []string{fmt.Sprintf("%d tests in the batch, %d recorded alone (go test -update records them again)", len(tests), len(a.verdicts))}
+		return []disagreement{{"", fmt.Sprintf("%d tests in the batch, %d recorded alone (go test -update records them again)", len(tests), len(a.verdicts))}}
 	}
-	var out []string
+	var out []disagreement
 	for i, t := range tests {
 		switch v := a.verdicts[i]; {
 		case v == passed && t.Status != score.Pass && !t.Race:
-			out = append(out, fmt.Sprintf("%s: %s in the batch, passed alone: %s", t.Name, t.Status, firstLine(t.Message)))
+			out = append(out, disagreement{t.Name, fmt.Sprintf("%s: %s in the batch, passed alone: %s", t.Name, t.Status, firstLine(t.Message))})
 		case v == failed && t.Status == score.Pass:
-			out = append(out, fmt.Sprintf("%s passed in the batch, never alone", t.Name))
+			out = append(out, disagreement{t.Name, fmt.Sprintf("%s passed in the batch, never alone", t.Name)})
 		}
 	}
 	return out
 }
+
+// A disagreement is a test whose verdict in a batch differs from its
+// verdicts alone.
+type disagreement struct{ test, why string }
 
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")

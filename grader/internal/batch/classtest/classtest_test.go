@@ -49,8 +49,8 @@ func TestDisagreements(t *testing.T) {
 	assert.Empty(t, a.disagreements(res("pass", "pass", "fail", "fail")))
 	assert.Empty(t, a.disagreements(res("pass", "fail", "fail", "fail")))
 	assert.Empty(t, a.disagreements(res("race", "pass", "fail", "fail")), "a race caught in the batch")
-	assert.Equal(t, []string{"T0: fail in the batch, passed alone: it went wrong"}, a.disagreements(res("fail", "pass", "fail", "fail")))
-	assert.Equal(t, []string{"T3 passed in the batch, never alone"}, a.disagreements(res("pass", "pass", "fail", "pass")))
+	assert.Equal(t, []disagreement{{"T0", "T0: fail in the batch, passed alone: it went wrong"}}, a.disagreements(res("fail", "pass", "fail", "fail")))
+	assert.Equal(t, []disagreement{{"T3", "T3 passed in the batch, never alone"}}, a.disagreements(res("pass", "pass", "fail", "pass")))
 	assert.Len(t, a.disagreements(res("pass")), 1, "a test count that changed")
 }
 
