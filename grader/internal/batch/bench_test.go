@@ -25,6 +25,9 @@ const benchBudget = time.Minute
 // reference of every exercise, as a student's whole repository would be.
 func benchClass(tb testing.TB, repo *course.Repo, dir string) []string {
 	referenceOf(tb, repo, filepath.Join(dir, "reference"), repo.Exercises)
+	if err := os.MkdirAll(filepath.Join(dir, "stubs"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
 	copyDir(tb, repo.Path(course.ExercisesDir), filepath.Join(dir, "stubs", course.ExercisesDir))
 	hang := filepath.Join(dir, "hang-in-init")
 	referenceOf(tb, repo, hang, repo.Exercises)
