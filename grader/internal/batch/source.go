@@ -1,8 +1,8 @@
 package batch
 
 import (
-	"archive/tar"
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -95,9 +95,13 @@ func Discover(dir string) (srcs []Source, ignored []string, err error) {
 	return srcs, ignored, nil
 }
 
+// isGitRepo reports whether dir has a .git directory of its own. A .git
+// file (a linked worktree, a submodule) or link names a repository
+// elsewhere, perhaps another student's: such a folder is graded as it is
+// on disk.
 func isGitRepo(dir string) bool {
-	_, err := os.Lstat(filepath.Join(dir, ".git"))
-	return err == nil
+	st, err := os.Lstat(filepath.Join(dir, ".git"))
+	return err == nil && st.IsDir()
 }
 
 // An unreadableError is a submission that cannot be read as one: a broken
@@ -296,27 +300,43 @@ func unzip(file, dir string) (links []string, err error) {
 	return u.links, nil
 }
 
-// git runs git on the repository dir with none of the user's or the
-// system's configuration, no hooks and no file-system monitor, so that
-// nothing in a student's repository (or the instructor's settings) runs
-// code or changes what is read.
-func git(ctx context.Context, dir string, stdout io.Writer, args ...string) error {
-	base := []string{"-C", dir, "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*"}
+// gitCmd is git on the repository in dir, reading nothing but that
+// repository's own .git directory and none of the user's or the system's
+// configuration: GIT_DIR and GIT_COMMON_DIR name it, so that neither a
+// .git file nor a commondir file inside it can send git to another
+// repository (another student's, say); no hooks, no file-system monitor.
+// The commands run on it (rev-parse, rev-list, ls-tree, cat-file) run no
+// filter or other command the repository's own configuration names.
+func gitCmd(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	base := []string{"-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "safe.directory=*"}
 	cmd := exec.CommandContext(ctx, "git", append(base, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
+	gitDir := filepath.Join(dir, ".git")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_DIR="+gitDir, "GIT_COMMON_DIR="+gitDir, "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir),
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
+	return cmd
+}
+
+// git runs gitCmd, its output to stdout; a failure is the repository's.
+func git(ctx context.Context, dir string, stdout io.Writer, args ...string) error {
+	cmd := gitCmd(ctx, dir, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return unreadable("git %s: %s", args[0], firstLine(msg))
+	return gitFailure(ctx, cmd.Run(), args[0], &stderr)
+}
+
+func gitFailure(ctx context.Context, err error, what string, stderr *bytes.Buffer) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if msg == "" {
+		msg = err.Error()
+	}
+	return unreadable("git %s: %s", what, firstLine(msg))
 }
 
 func firstLine(s string) string {
@@ -351,52 +371,101 @@ func gitExport(ctx context.Context, repo, dir string, deadline time.Time) (commi
 	if commit == "" {
 		return "", nil, unreadable("no commit before the deadline %s", deadline.Format(time.RFC3339))
 	}
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := git(ctx, repo, pw, "archive", "--format=tar", commit)
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	links, err = untar(pr, dir)
-	if err == nil {
-		// The tar stream ends in padding after its end marker; git
-		// fails if nobody reads it.
-		_, err = io.Copy(io.Discard, pr)
-	}
-	pr.CloseWithError(errors.New("stopped reading"))
-	if gerr := <-done; gerr != nil && err == nil {
-		err = gerr
-	}
+	links, err = exportTree(ctx, repo, commit, dir)
 	if err != nil {
 		return "", nil, err
 	}
 	return commit, links, nil
 }
 
-func untar(r io.Reader, dir string) (links []string, err error) {
-	// git archive lists a commit's tree in order, with the folders first,
-	// so the names needed to find a wrapping folder are not known up
-	// front; a repository has none to look through.
+// exportTree writes the regular files of commit's tree that lie under
+// exercises/ into dir, as the unpacker does an archive's, and returns the
+// links it did not write. The blobs are read raw with cat-file: git
+// archive would run them through the filters and text conversions the
+// repository's attributes and configuration name, which a student's
+// repository could make run any command on the grader's machine.
+func exportTree(ctx context.Context, repo, commit, dir string) (links []string, err error) {
+	var list bytes.Buffer
+	if err := git(ctx, repo, &list, "ls-tree", "-r", "-z", "--full-tree", commit); err != nil {
+		return nil, err
+	}
 	u := &unpacker{dir: dir}
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return u.links, nil
+	type blob struct{ name, id string }
+	var blobs []blob
+	for _, entry := range strings.Split(strings.TrimSuffix(list.String(), "\x00"), "\x00") {
+		if entry == "" {
+			continue
 		}
-		if err != nil {
-			return nil, unreadable("reading the commit's files: %v", err)
+		meta, name, ok := strings.Cut(entry, "\t")
+		fields := strings.Fields(meta)
+		if !ok || len(fields) != 3 {
+			return nil, unreadable("git ls-tree: unexpected line %q", entry)
 		}
-		switch h.Typeflag {
-		case tar.TypeReg:
-			if err := u.file(h.Name, tr); err != nil {
+		switch mode, typ, id := fields[0], fields[1], fields[2]; {
+		case mode == "120000":
+			u.link(name)
+		case typ == "blob" && (mode == "100644" || mode == "100755"):
+			if dst, err := u.place(name); err != nil {
 				return nil, err
+			} else if dst != "" {
+				blobs = append(blobs, blob{name, id})
 			}
-		case tar.TypeSymlink, tar.TypeLink:
-			u.link(h.Name)
 		}
 	}
+	if len(blobs) == 0 {
+		return u.links, nil
+	}
+	var ids strings.Builder
+	for _, b := range blobs {
+		ids.WriteString(b.id + "\n")
+	}
+	cmd := gitCmd(ctx, repo, "cat-file", "--batch")
+	cmd.Stdin = strings.NewReader(ids.String())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	err = readBlobs(bufio.NewReader(out), u, func(i int) string { return blobs[i].name }, len(blobs))
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	if err := gitFailure(ctx, cmd.Wait(), "cat-file", &stderr); err != nil {
+		return nil, err
+	}
+	return u.links, nil
+}
+
+// readBlobs reads n objects in cat-file --batch's format ("<id> blob
+// <size>", the content, a newline) and writes the i-th as name(i).
+func readBlobs(r *bufio.Reader, u *unpacker, name func(int) string, n int) error {
+	for i := 0; i < n; i++ {
+		head, err := r.ReadString('\n')
+		if err != nil {
+			return unreadable("git cat-file: %v", err)
+		}
+		f := strings.Fields(head)
+		if len(f) != 3 || f[1] != "blob" {
+			return unreadable("git cat-file: unexpected %q", strings.TrimSpace(head))
+		}
+		size, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil || size < 0 {
+			return unreadable("git cat-file: unexpected %q", strings.TrimSpace(head))
+		}
+		if err := u.file(name(i), io.LimitReader(r, size)); err != nil {
+			return err
+		}
+		if _, err := r.Discard(1); err != nil { // the newline after the content
+			return unreadable("git cat-file: %v", err)
+		}
+	}
+	return nil
 }
 
 // join joins non-empty notes with "; ".

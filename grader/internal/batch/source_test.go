@@ -167,11 +167,18 @@ func TestGitCommitGraded(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, []byte("two"), 0o644))
 	gitRun(t, repo, "2026-12-03T10:00:00Z", "commit", "-qam", "two")
 	second := gitRun(t, repo, "", "rev-parse", "HEAD")
+	writeTree(t, repo, map[string]string{".gitattributes": "* filter=evil\n"})
+	gitRun(t, repo, "2026-12-03T11:00:00Z", "add", ".gitattributes")
+	gitRun(t, repo, "2026-12-03T11:00:00Z", "commit", "-qm", "attributes")
+	second = gitRun(t, repo, "", "rev-parse", "HEAD")
 	require.NoError(t, os.WriteFile(file, []byte("uncommitted"), 0o644))
-	// A file-system monitor and hooks that would leave a mark if run.
+	// A file-system monitor, hooks and a smudge filter (which git archive
+	// would run on every file the attributes name) that would leave a
+	// mark if run.
 	mark := filepath.Join(t.TempDir(), "ran")
 	gitRun(t, repo, "", "config", "core.fsmonitor", "touch "+mark)
 	gitRun(t, repo, "", "config", "core.hooksPath", filepath.Join(repo, "hooks"))
+	gitRun(t, repo, "", "config", "filter.evil.smudge", "touch "+mark+"; cat")
 	writeTree(t, repo, map[string]string{"hooks/post-checkout": "#!/bin/sh\ntouch " + mark + "\n"})
 	require.NoError(t, os.Chmod(filepath.Join(repo, "hooks", "post-checkout"), 0o755))
 
@@ -193,7 +200,7 @@ func TestGitCommitGraded(t *testing.T) {
 	var bad *unreadableError
 	require.ErrorAs(t, err, &bad)
 	assert.Contains(t, err.Error(), "no commit before the deadline 2026-11-01T00:00:00Z")
-	assert.NoFileExists(t, mark, "the repository's fsmonitor or hooks ran")
+	assert.NoFileExists(t, mark, "the repository's fsmonitor, hooks or filter ran")
 
 	empty := filepath.Join(t.TempDir(), "empty")
 	gitRun(t, t.TempDir(), "", "init", "-q", empty)
