@@ -332,9 +332,7 @@ func one(ctx context.Context, g *grading.Grader, opts Options, src Source, fp, s
 func maxScore(exs []*course.Exercise, g *grading.Grader) float64 {
 	total := 0.0
 	for _, e := range exs {
-		for _, t := range g.Tests(e) {
-			total += t.Points
-		}
+		total += e.MaxScore(g.Opts.Hidden)
 	}
 	return total
 }

@@ -63,7 +63,7 @@ type ExScore struct {
 
 // rowOf is the row of a graded result.
 func rowOf(src Source, res *score.Result) *Row {
-	r := &Row{Submission: src.Name, Kind: src.Kind, Score: res.Score, MaxScore: res.MaxScore, Status: Graded, Isolation: res.Isolation.Level, Result: res}
+	r := &Row{Submission: src.Name, Kind: src.Kind, Score: res.Score, MaxScore: res.MaxScore, Status: Graded, Isolation: res.Isolation.Level}
 	for _, e := range res.Exercises {
 		r.Scores = append(r.Scores, ExScore{ID: e.ID, Score: e.Score, MaxScore: e.MaxScore})
 	}
