@@ -41,17 +41,16 @@ type Row struct {
 	Submission string `json:"submission"`
 	Kind       Kind   `json:"kind"`
 	// Commit is the commit graded, for a git repository.
-	Commit    string        `json:"commit,omitempty"`
-	Scores    []ExScore     `json:"scores"`
-	Score     float64       `json:"score"`
-	MaxScore  float64       `json:"max_score"`
-	Status    Status        `json:"status"`
-	Isolation string        `json:"isolation"`
-	Seconds   float64       `json:"seconds"`
-	Message   string        `json:"message,omitempty"`
-	Hash      string        `json:"hash,omitempty"`
-	Grader    string        `json:"grader"`
-	Result    *score.Result `json:"-"`
+	Commit    string    `json:"commit,omitempty"`
+	Scores    []ExScore `json:"scores"`
+	Score     float64   `json:"score"`
+	MaxScore  float64   `json:"max_score"`
+	Status    Status    `json:"status"`
+	Isolation string    `json:"isolation"`
+	Seconds   float64   `json:"seconds"`
+	Message   string    `json:"message,omitempty"`
+	Hash      string    `json:"hash,omitempty"`
+	Grader    string    `json:"grader"`
 }
 
 // An ExScore is one exercise's score in a row.
