@@ -5,8 +5,10 @@
 //
 // Each entry of the class directory is one submission, named after the
 // entry: a folder laid out like the student repository (graded as it is
-// on disk), a git repository (graded at HEAD, or at the last commit on
-// its first-parent line before a deadline; never its working tree), or a
+// on disk), a git repository (a folder with a .git directory of its own,
+// graded at HEAD, or at the last commit on its first-parent line before a
+// deadline; never its working tree; its blobs are read as stored, so no
+// filter its configuration names ever runs), or a
 // .zip of a folder (GitHub's "Download ZIP" wraps the repository in one
 // folder, which is looked through). Only the exercises folder of an
 // archive or a commit is unpacked, and never a symbolic link; an archive
