@@ -74,6 +74,7 @@ type options struct {
 	exercises string
 	runs      int
 	short     bool
+	mutants   string
 	isolation string
 	budget    time.Duration
 	also      []alsoOutput
@@ -164,6 +165,7 @@ func init() {
 				fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
 				fs.IntVar(&o.runs, "runs", 1, "run every test `N` times and name any verdict that changed (the determinism check)")
 				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
+				fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutant `names`: sweep only these (default: every mutant)")
 			},
 			run: verifyCmd},
 		{name: "release", args: "[OUT]", summary: "write the student repository to OUT, with -git its solutions branch, and with -gradescope ZIP Gradescope's autograder",
@@ -558,7 +560,7 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 		return err
 	}
 	fmt.Fprintf(o.stderr, "verifying %d exercises, %d run(s) each, %d jobs on %s/%s\n", len(exs), o.runs, g.Opts.Jobs, runtime.GOOS, runtime.GOARCH)
-	rep, err := verify.Run(ctx, g, exs, verify.Options{Runs: o.runs, SkipMutants: o.short, Progress: o.stderr})
+	rep, err := verify.Run(ctx, g, exs, verify.Options{Runs: o.runs, SkipMutants: o.short, Mutants: splitList(o.mutants), Progress: o.stderr})
 	if err != nil {
 		return err
 	}

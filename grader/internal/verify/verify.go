@@ -38,6 +38,10 @@ type Options struct {
 	Runs int
 	// SkipMutants leaves the mutant sweep out (go test -short).
 	SkipMutants bool
+	// Mutants, when not empty, limits the sweep to the mutants of these
+	// names (in any of the exercises): the check of a new mutant, run
+	// twenty times, need not run every other mutant twenty times too.
+	Mutants []string
 	// Progress, when set, gets a line as each check completes.
 	Progress io.Writer
 }
@@ -131,6 +135,9 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 		return nil, fmt.Errorf("%s has no %s/: verify runs in the instructor's repository, not a student's", g.Repo.Root, course.SolutionsDir)
 	}
 	runs := max(opts.Runs, 1)
+	if err := knownMutants(exs, opts.Mutants); err != nil {
+		return nil, err
+	}
 	rep := &Report{}
 	for _, ex := range exs {
 		for _, err := range Structure(g.Repo, ex) {
@@ -155,6 +162,9 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 			continue
 		}
 		for _, m := range ex.Mutants() {
+			if len(opts.Mutants) > 0 && !slices.Contains(opts.Mutants, m.Name) {
+				continue
+			}
 			files, err := submission.ReadDir(g.Repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID, m.Name), ex)
 			if err != nil {
 				return nil, fmt.Errorf("mutant %s of %s: %w", m.Name, ex.ID, err)
@@ -190,6 +200,27 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 		return nil, firstErr
 	}
 	return rep, nil
+}
+
+// knownMutants refuses a name in names that is no mutant of exs: a typo
+// would otherwise verify nothing and look green.
+func knownMutants(exs []*course.Exercise, names []string) error {
+	var unknown []string
+	for _, name := range names {
+		found := false
+		for _, ex := range exs {
+			for _, m := range ex.Mutants() {
+				found = found || m.Name == name
+			}
+		}
+		if !found {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("no mutant named %s in the exercises verified", strings.Join(unknown, ", "))
+	}
+	return nil
 }
 
 // check builds one implementation, runs its tests runs times, and judges.
