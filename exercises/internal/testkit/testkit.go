@@ -16,6 +16,10 @@
 //     the test concludes that it blocks. A wrong solution returns at once,
 //     so a fraction of a second is plenty even on a slow runner.
 //
+// When a wait gives up and the environment variable [DumpEnv] is set (the
+// grader sets it), every goroutine's stack is printed first, so that the
+// grader can say where the code under test was blocked.
+//
 // # Leaks
 //
 // [NoGoroutineLeaks] checks, when the test ends, that every goroutine the
@@ -29,6 +33,9 @@ package testkit
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -116,8 +123,34 @@ func (op *Op) Finishes(t testing.TB, d time.Duration, what string) {
 			t.Fatalf("%s ended its goroutine without returning (runtime.Goexit?)", what)
 		}
 	case <-timer.C:
+		dumpGoroutines()
 		t.Fatalf("%s did not return within %v: it is blocked (a deadlock or a lost wake-up?)", what, d)
 	}
+}
+
+// DumpEnv is the environment variable that makes a wait that gives up
+// print every goroutine's stack first. The grader sets it and turns the
+// dump into a few lines that say where the code's goroutines were blocked
+// (its stacks package); a student running go test alone is spared the
+// raw dump.
+const DumpEnv = "IPCLAB_DUMP_GOROUTINES"
+
+// dumpMarker precedes the dump; the grader's stacks package looks for it.
+const dumpMarker = "testkit: the goroutines when the wait gave up:"
+
+// maxDump bounds the dump: a test that parked thousands of goroutines
+// must not print more than the grader accepts. A dump cut short still
+// says where most of them were.
+const maxDump = 1 << 20
+
+// dumpGoroutines prints every goroutine's stack, when DumpEnv is set.
+func dumpGoroutines() {
+	if os.Getenv(DumpEnv) == "" {
+		return
+	}
+	buf := make([]byte, maxDump)
+	n := runtime.Stack(buf, true)
+	fmt.Fprintf(os.Stderr, "%s\n%s\n", dumpMarker, buf[:n])
 }
 
 // StaysBlocked watches the operation for d and fails the test (t.Fatalf)

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ipclab/ipclab/grader/internal/stacks"
 	"github.com/ipclab/ipclab/grader/internal/testjson"
 )
 
@@ -320,6 +321,9 @@ func Environment(home, tmp string) []string {
 		"PATH=" + safePath(),
 		"GORACE=atexit_sleep_ms=0 halt_on_error=1",
 		"LANG=C.UTF-8",
+		// A wait of the tests that gives up prints the goroutines'
+		// stacks, for the report to say where they were blocked.
+		stacks.DumpEnv + "=1",
 	}
 	if runtime.GOOS == "windows" {
 		env = append(env, "TEMP="+tmp, "TMP="+tmp, "USERPROFILE="+home, "SystemRoot="+os.Getenv("SystemRoot"))

@@ -22,6 +22,7 @@ import (
 
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/run"
+	"github.com/ipclab/ipclab/grader/internal/stacks"
 	"github.com/ipclab/ipclab/grader/internal/testjson"
 )
 
@@ -120,6 +121,10 @@ type Test struct {
 	// Race is true when the race detector reported a data race in the
 	// test's process: the code has one, whatever else the test checked.
 	Race bool `json:"race,omitempty"`
+	// Stacks says where the goroutines of the student's code were when
+	// the test ran out of time, gave up waiting, or left goroutines
+	// running (the message says it too, in words).
+	Stacks *stacks.Summary `json:"stacks,omitempty"`
 	// Seconds is the wall time of the test process.
 	Seconds float64 `json:"seconds"`
 }
@@ -330,6 +335,13 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 	}
 	if msg == "" {
 		msg = "failed; to see why, run: " + rerun
+	}
+	res.Stacks = o.Report.Stacks
+	if r != nil && r.Stacks != nil {
+		res.Stacks = r.Stacks
+	}
+	if lines := res.Stacks.Lines(); len(lines) > 0 {
+		msg += "\n" + strings.Join(lines, "\n")
 	}
 	res.Message = msg
 	return res

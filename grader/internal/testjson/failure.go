@@ -65,9 +65,15 @@ func Failure(output string) string {
 		case assertion.MatchString(line):
 			add(strings.TrimSpace(line))
 			// Continuation lines of a multi-line message are indented deeper.
+			// goleak's list of goroutines is left out: the report
+			// summarises it (the stacks package) instead.
+			dump := false
 			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "        ") && !assertion.MatchString(lines[i+1]) {
 				i++
-				add("  " + strings.TrimSpace(lines[i]))
+				dump = dump || strings.TrimSpace(lines[i]) == "found unexpected goroutines:"
+				if !dump {
+					add("  " + strings.TrimSpace(lines[i]))
+				}
 			}
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/ipclab/ipclab/grader/internal/stacks"
 )
 
 // An Event is one line of a test2json stream. See `go doc test2json`.
@@ -72,6 +74,11 @@ type Result struct {
 	// Output is everything the test and its subtests printed, in order,
 	// with the "=== RUN" and "--- PASS" framing lines left out.
 	Output string
+	// Stacks summarises the last goroutine dump in the test's output
+	// (the alarm of a time-out, a bounded wait that gave up, the leak
+	// check), read from all of it, not only from what Output kept; nil
+	// when there is none.
+	Stacks *stacks.Summary
 }
 
 // A Report is a whole stream, read.
@@ -89,6 +96,8 @@ type Report struct {
 	Finished bool
 	// Passed reports whether that final event was a pass.
 	Passed bool
+	// Stacks summarises the last goroutine dump printed outside any test.
+	Stacks *stacks.Summary
 }
 
 // Test returns the result of the named top-level test, or nil.
@@ -110,7 +119,9 @@ const maxOutput = 64 << 10
 func Read(r io.Reader) (*Report, error) {
 	rep := &Report{}
 	outputs := map[string]*limitedBuffer{}
+	dumps := map[string]*stacks.Collector{}
 	var pkgOut limitedBuffer
+	var pkgDump stacks.Collector
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -128,6 +139,7 @@ func Read(r io.Reader) (*Report, error) {
 			switch ev.Action {
 			case "output", "build-output":
 				pkgOut.WriteString(ev.Output)
+				pkgDump.Line(ev.Output)
 			case ActionPass, ActionFail:
 				rep.Finished = true
 				rep.Passed = ev.Action == ActionPass
@@ -139,11 +151,13 @@ func Read(r io.Reader) (*Report, error) {
 			res = &Result{Name: top}
 			rep.Tests = append(rep.Tests, res)
 			outputs[top] = &limitedBuffer{}
+			dumps[top] = &stacks.Collector{}
 		}
 		switch ev.Action {
 		case "output":
 			if !isFraming(ev.Output) {
 				outputs[top].WriteString(ev.Output)
+				dumps[top].Line(ev.Output)
 			}
 		case ActionPass, ActionFail, ActionSkip:
 			if ev.Test != top {
@@ -158,8 +172,10 @@ func Read(r io.Reader) (*Report, error) {
 	}
 	for _, t := range rep.Tests {
 		t.Output = outputs[t.Name].String()
+		t.Stacks = dumps[t.Name].Summary()
 	}
 	rep.Output = pkgOut.String()
+	rep.Stacks = pkgDump.Summary()
 	return rep, nil
 }
 

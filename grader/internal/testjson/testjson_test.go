@@ -1,6 +1,8 @@
 package testjson
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,5 +162,56 @@ func TestOutputIsBounded(t *testing.T) {
 	out := rep.Test("TestLoud").Output
 	if len(out) > maxOutput+100 || !strings.HasSuffix(out, "[output truncated]\n") {
 		t.Errorf("output is %d bytes, want at most about %d and a truncation note", len(out), maxOutput)
+	}
+}
+
+// A goroutine dump longer than the output kept is still counted in full:
+// the summary is read as the stream goes by.
+func TestStacksReadBeyondKeptOutput(t *testing.T) {
+	var b strings.Builder
+	event := func(s string) {
+		out, _ := json.Marshal(Event{Action: "output", Test: "TestHang", Output: s + "\n"})
+		b.Write(out)
+		b.WriteByte('\n')
+	}
+	b.WriteString(`{"Action":"run","Test":"TestHang"}` + "\n")
+	event("panic: test timed out after 30s")
+	const n = 2000
+	for i := range n {
+		event(fmt.Sprintf("goroutine %d [sync.Cond.Wait]:", i+10))
+		event("sync.runtime_notifyListWait(0xc000, 0x1)")
+		event("\truntime/sema.go:606 +0x15d")
+		event("sync.(*Cond).Wait(0xc000)")
+		event("\tsync/cond.go:71 +0xc5")
+		event("github.com/ipclab/ipclab/exercises/3-buffer.(*Queue[...]).Put(0xc000, 0x3)")
+		event("\tgithub.com/ipclab/ipclab/exercises/3-buffer/buffer.go:52 +0x9b")
+		event("created by github.com/ipclab/ipclab/exercises/internal/testkit.Go in goroutine 6")
+		event("\tgithub.com/ipclab/ipclab/exercises/internal/testkit/testkit.go:80 +0x1a5")
+		event("")
+	}
+	rep, err := Read(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Test("TestHang")
+	if !strings.HasSuffix(r.Output, "[output truncated]\n") {
+		t.Fatalf("the dump of %d goroutines was kept whole (%d bytes): the test needs a longer one", n, len(r.Output))
+	}
+	want := fmt.Sprintf("  %d goroutines wait in sync.Cond.Wait at buffer.go:52 (Queue[...].Put)", n)
+	if lines := r.Stacks.Lines(); len(lines) != 2 || lines[1] != want {
+		t.Errorf("Stacks.Lines() = %q, want a heading and %q", lines, want)
+	}
+}
+
+// The leak check's list of goroutines is summarised by the report, not
+// pasted into the message.
+func TestFailureLeavesOutGoleakStacks(t *testing.T) {
+	out, err := os.ReadFile(filepath.Join("..", "stacks", "testdata", "leak.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "testkit.go:178: goroutines still running after the test ended (something was never woken or never stopped):"
+	if got := Failure(string(out)); got != want {
+		t.Errorf("Failure(leak.txt) = %q, want %q", got, want)
 	}
 }
