@@ -1,7 +1,7 @@
 module github.com/ipclab/ipclab/exercises
 
-go 1.22
+go 1.25.0
 
 require go.uber.org/goleak v1.3.0
 
-require golang.org/x/sys v0.30.0
+require golang.org/x/sys v0.47.0

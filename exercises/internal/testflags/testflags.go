@@ -29,7 +29,7 @@
 //
 // What follows in the testing package (read in Go 1.26's
 // src/testing/testing.go; the same since Go 1.13, which introduced Init,
-// and so for every Go the exercises module accepts, 1.22 on):
+// and so for every Go the exercises module accepts, 1.25 on):
 //
 //   - the generated main calls [testing.MainStart], which calls Init
 //     again; Init returns at once when it has already run (initRan), so

@@ -339,7 +339,9 @@ func exercisesGoVersion(repo *course.Repo) (string, error) {
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
-			return f[1], nil
+			// "go 1.25.0" is Go 1.25's first release: "Go 1.25 or
+			// newer" is what a student reads.
+			return strings.TrimSuffix(f[1], ".0"), nil
 		}
 	}
 	return "", fmt.Errorf("%s has no go line", gomod)

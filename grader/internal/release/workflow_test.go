@@ -115,7 +115,7 @@ func TestStudentREADME(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"go test -race ./1-counter/", "go run ./score", "Go 1.22 or newer"} {
+	for _, want := range []string{"go test -race ./1-counter/", "go run ./score", "Go 1.25 or newer"} {
 		if !strings.Contains(readme, want) {
 			t.Errorf("README lacks %q", want)
 		}
