@@ -127,7 +127,7 @@ func init() {
 			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o) },
 			run:   list},
 		{name: "test", args: "[EX...]", summary: "run the visible tests on this working copy and print a score (for students)",
-			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o) },
+			flags: func(fs *flag.FlagSet, o *options) { rootFlag(fs, o); outputFlags(fs, o); exerciseFlag(fs, o) },
 			run:   test},
 		{name: "grade", args: "SUBMISSION", summary: "grade one submission with the visible and hidden tests",
 			flags: func(fs *flag.FlagSet, o *options) {
@@ -162,7 +162,7 @@ func init() {
 				rootFlag(fs, o)
 				exerciseFlag(fs, o)
 				isolationFlag(fs, o)
-				fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once (default: the number of CPUs)")
+				jobsFlag(fs, o)
 				fs.IntVar(&o.runs, "runs", 1, "run every test `N` times and name any verdict that changed (the determinism check)")
 				fs.BoolVar(&o.short, "short", false, "check solutions and stubs only, not the mutants")
 				fs.StringVar(&o.mutants, "mutants", "", "comma-separated mutant `names`: sweep only these (default: every mutant)")
@@ -191,7 +191,7 @@ func rootFlag(fs *flag.FlagSet, o *options) {
 // gradingFlags are the flags of every command that grades submissions.
 func gradingFlags(fs *flag.FlagSet, o *options) {
 	isolationFlag(fs, o)
-	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests of a submission to run at once (default: the number of CPUs)")
+	jobsFlag(fs, o)
 	fs.DurationVar(&o.budget, "budget", defaultBudget, "grade the whole submission, builds included, within `DURATION`: tests whose turn comes later are not run and score nothing (0: no limit)")
 }
 
@@ -232,6 +232,10 @@ func (o *options) writesGradescope() bool {
 	return false
 }
 
+func jobsFlag(fs *flag.FlagSet, o *options) {
+	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once, for each submission (default: the number of CPUs)")
+}
+
 func exerciseFlag(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.exercises, "exercise", "", "comma-separated exercise `ids` (default: all)")
 }
@@ -256,7 +260,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if name == "help" || name == "-h" || name == "-help" || name == "--help" {
 		if len(args) > 1 {
 			if c := lookup(args[1]); c != nil {
-				commandUsage(stderr, c)
+				commandUsage(stdout, c)
 				return exitOK
 			}
 		}
@@ -405,8 +409,10 @@ func openRepo(o *options) (*course.Repo, error) {
 	return course.FindRepo(wd)
 }
 
-func selected(repo *course.Repo, ids []string) ([]*course.Exercise, error) {
-	exs, err := repo.Select(ids)
+// selected returns the exercises that -exercise and the arguments named
+// (the commands that take exercise arguments: test, verify), or all.
+func selected(repo *course.Repo, o *options, args ...string) ([]*course.Exercise, error) {
+	exs, err := repo.Select(append(splitList(o.exercises), args...))
 	if err != nil {
 		return nil, usageError{err.Error()}
 	}
@@ -431,17 +437,7 @@ func list(ctx context.Context, o *options, args []string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "#\texercise\tvisible\thidden\tteaches\n")
-	for _, e := range repo.Exercises {
-		unix := ""
-		if e.UnixOnly {
-			unix = " (Unix only)"
-		}
-		visible := e.MaxScore(false)
-		fmt.Fprintf(tw, "%d\t%s\t%g\t%g\t%s%s\n", e.Number, e.ID, visible, e.MaxScore(true)-visible, e.Teaches, unix)
-	}
-	return tw.Flush()
+	return report.List(stdout, repo.Exercises)
 }
 
 func test(ctx context.Context, o *options, args []string, stdout io.Writer) error {
@@ -449,7 +445,7 @@ func test(ctx context.Context, o *options, args []string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	exs, err := selected(repo, args)
+	exs, err := selected(repo, o, args...)
 	if err != nil {
 		return err
 	}
@@ -503,7 +499,7 @@ func instructorRepo(o *options) (*course.Repo, []*course.Exercise, error) {
 	if !repo.HasSolutions() {
 		return nil, nil, fmt.Errorf("%s has no hidden tests: grade from the instructor's repository", repo.Root)
 	}
-	exs, err := selected(repo, splitList(o.exercises))
+	exs, err := selected(repo, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -546,12 +542,11 @@ func finish(o *options, res *score.Result, stdout io.Writer) error {
 }
 
 func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
-	ids := append(splitList(o.exercises), args...)
 	repo, err := openRepo(o)
 	if err != nil {
 		return err
 	}
-	exs, err := selected(repo, ids)
+	exs, err := selected(repo, o, args...)
 	if err != nil {
 		return err
 	}
@@ -564,7 +559,13 @@ func verifyCmd(ctx context.Context, o *options, args []string, stdout io.Writer)
 	if err != nil {
 		return err
 	}
-	return verifySummary(rep, stdout)
+	if err := report.Verify(stdout, rep); err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return lowScore{"verify failed"}
+	}
+	return nil
 }
 
 // parseDeadline reads -deadline: RFC 3339, or a date and time without a
@@ -674,45 +675,4 @@ func releaseCmd(ctx context.Context, o *options, args []string, stdout io.Writer
 		fmt.Fprintln(stdout, sum)
 	}
 	return nil
-}
-
-func verifySummary(rep *verify.Report, w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "exercise\timplementation\tscore\truns\tverdict\n")
-	for _, c := range rep.Checks {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", c.Exercise, c.Name(), c.ScoreRange(), c.Runs, c.Verdict())
-	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	for _, s := range rep.Structure {
-		fmt.Fprintf(w, "structure: %s\n", s)
-	}
-	var wrong, varied int
-	for _, c := range rep.Checks {
-		if !c.OK() {
-			wrong++
-			fmt.Fprintf(w, "WRONG %s %s: %s\n", c.Exercise, c.Name(), c.Problem)
-			if c.Message != "" {
-				fmt.Fprintf(w, "%s\n", indentLines(c.Message, "    "))
-			}
-		}
-		for _, v := range c.Varied {
-			varied++
-			fmt.Fprintf(w, "varied %s %s: %s\n", c.Exercise, c.Name(), v)
-		}
-		for _, name := range c.VariedTests() {
-			if msg := c.Failure[name]; msg != "" {
-				fmt.Fprintf(w, "    first failure of %s:\n%s\n", name, indentLines(msg, "        "))
-			}
-		}
-	}
-	fmt.Fprintf(w, "%d checks, %d wrong; %d test results varied between runs; %d structure problems\n", len(rep.Checks), wrong, varied, len(rep.Structure))
-	if !rep.OK() {
-		return lowScore{"verify failed"}
-	}
-	return nil
-}
-
-func indentLines(s, prefix string) string {
-	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }

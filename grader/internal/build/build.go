@@ -60,8 +60,6 @@ type Binary struct {
 	Dir string
 	// Package is the package's import path.
 	Package string
-	// Race reports whether the binary has the race detector.
-	Race bool
 }
 
 // A CompileError is a build that failed because of the code in it: the
@@ -120,6 +118,9 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 		if strings.TrimSpace(msg) == "" {
 			return nil, fmt.Errorf("go test -c for %s failed (%v) and printed nothing, which a compile error never does", req.Exercise.ID, exitErr)
 		}
+		if req.Race && raceUnavailable(msg) {
+			return nil, fmt.Errorf("go test -c -race for %s: %w:\n%s", req.Exercise.ID, ErrRaceUnavailable, msg)
+		}
 		if isToolchainFailure(msg) {
 			return nil, fmt.Errorf("go test -c for %s failed for a reason that is not the code's:\n%s", req.Exercise.ID, msg)
 		}
@@ -129,7 +130,6 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 		Path:    bin,
 		Dir:     pkgDir,
 		Package: path.Join(course.ModulePath, course.ExercisesDir, req.Exercise.PackageDir()),
-		Race:    req.Race,
 	}, nil
 }
 
@@ -231,6 +231,16 @@ func indented(out string) string {
 		return ""
 	}
 	return "\n    " + strings.ReplaceAll(out, "\n", "\n    ")
+}
+
+// ErrRaceUnavailable is the error (wrapped) of a build with Race that
+// failed because this machine cannot build with the race detector: it
+// needs cgo, and so a C compiler.
+var ErrRaceUnavailable = errors.New("the race detector is not available here (it needs cgo and a C compiler)")
+
+// raceUnavailable recognises the go command's words for that.
+func raceUnavailable(msg string) bool {
+	return strings.Contains(msg, "-race requires cgo")
 }
 
 // isToolchainFailure recognises build failures that no submission can

@@ -8,6 +8,7 @@
 //
 // A [Repo] is a checkout of the course: the instructor's repository (with
 // solutions, hidden tests and mutants) or a released student repository
-// (exercises only). [Load] reads the manifests and checks them; [FindRepo]
-// finds the checkout from a working directory.
+// (exercises only). [Manifests] reads the embedded manifests and checks
+// them; [Open] opens a checkout at its root and [FindRepo] finds it from a
+// working directory.
 package course

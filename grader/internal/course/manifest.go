@@ -111,7 +111,8 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
 }
 
-// MaxScore is the sum of the points of the tests that include selects.
+// MaxScore is what the exercise is worth in a run: the points of its
+// visible tests, and of its hidden tests too when hidden is true.
 func (e *Exercise) MaxScore(hidden bool) float64 {
 	var sum float64
 	for _, t := range e.Tests {

@@ -43,9 +43,6 @@ type Options struct {
 	// Hidden includes the hidden tests (grading); without it only the
 	// visible tests run (a student's own check).
 	Hidden bool
-	// NoRace builds without the race detector. Only for machines without
-	// a C compiler; data races then go unnoticed.
-	NoRace bool
 	// FallBackToNoRace retries without the race detector when the
 	// toolchain cannot build with it, noting so in the result.
 	FallBackToNoRace bool
@@ -190,9 +187,9 @@ func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]sub
 		return nil, err
 	}
 	defer g.release()
-	req := build.Request{Repo: g.Repo, Exercise: ex, Layers: layers, Hidden: g.Opts.Hidden, Race: !g.Opts.NoRace}
+	req := build.Request{Repo: g.Repo, Exercise: ex, Layers: layers, Hidden: g.Opts.Hidden, Race: true}
 	b.bin, err = build.Build(ctx, req, b.work)
-	if err != nil && req.Race && g.Opts.FallBackToNoRace && strings.Contains(err.Error(), "-race requires cgo") {
+	if err != nil && req.Race && g.Opts.FallBackToNoRace && errors.Is(err, build.ErrRaceUnavailable) {
 		req.Race = false
 		b.Notes = append(b.Notes, "built without the race detector (it needs a C compiler, which this machine lacks): data races go unnoticed here, but not when your work is graded")
 		b.bin, err = build.Build(ctx, req, b.work)
@@ -347,22 +344,9 @@ func (g *Grader) score(ctx context.Context, b *Built, bud *budget) (*score.Exerc
 	if err != nil {
 		return nil, err
 	}
-	res := score.Scored(b.Exercise, b.Tests, attempts, "")
-	for _, t := range res.Tests {
-		if t.Status != score.Pass && strings.HasPrefix(t.Message, "failed; to see why") {
-			t.Message = "failed; to see why, run: " + Rerun(b.Exercise, t.Name, t.Hidden)
-		}
-	}
+	res := score.Scored(b.Exercise, b.Tests, attempts)
 	res.Message = withNotes(res.Message, b.Notes)
 	return res, nil
-}
-
-// Rerun is the command that shows a test's whole output to a student.
-func Rerun(ex *course.Exercise, test string, hidden bool) string {
-	if hidden {
-		return "(a hidden test: read its message, and the exercise's README)"
-	}
-	return fmt.Sprintf("cd %s && go test -race -run '^%s$' ./%s/", course.ExercisesDir, test, ex.PackageDir())
 }
 
 func withNotes(msg string, notes []string) string {
@@ -458,7 +442,7 @@ func (g *Grader) outOfBudget(ex *course.Exercise) *score.Exercise {
 	for _, t := range tests {
 		attempts[t.Name] = score.Attempt{NotStarted: score.BudgetSpent, Budget: g.Opts.Budget}
 	}
-	res := score.Scored(ex, tests, attempts, "")
+	res := score.Scored(ex, tests, attempts)
 	res.Status = score.Error
 	res.Message = fmt.Sprintf("not tested: the submission's time budget of %v ran out before this exercise's turn", g.Opts.Budget)
 	return res

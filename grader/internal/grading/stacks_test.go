@@ -1,4 +1,4 @@
-package grading
+package grading_test
 
 import (
 	"bytes"
@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/report"
 	"github.com/ipclab/ipclab/grader/internal/score"
 	"github.com/ipclab/ipclab/grader/internal/stacks"
+	"github.com/ipclab/ipclab/grader/internal/submission"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -32,7 +35,10 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // alarm does (its own dump).
 func TestDeadlockReports(t *testing.T) {
 	t.Parallel()
-	repo := openCourse(t)
+	repo, err := course.Open(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
 	orig, err := repo.Exercise("counter")
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +75,21 @@ func TestDeadlockReports(t *testing.T) {
 			t.Parallel()
 			ex := orig
 			if tc.limit > 0 {
-				ex = counterWithLimit(t, repo, tc.limit)
+				ex = withLimit(orig, tc.limit)
 			}
-			g := New(repo, Options{Hidden: true, Jobs: 2, Isolation: -1})
-			b := buildFixture(t, g, ex, tc.fixture)
+			g := grading.New(repo, grading.Options{Hidden: true, Jobs: 2, Isolation: -1})
+			col, err := submission.Collect(repo.Path("testdata", "submissions", tc.fixture), repo.Root, ex)
+			if err != nil || len(col.Problems) > 0 {
+				t.Fatalf("collect %s: %v %v", tc.fixture, err, col.Problems)
+			}
+			b, err := g.Build(context.Background(), ex, col.Files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { b.Close() })
+			if b.Failure != "" {
+				t.Fatalf("%s cannot be tested: %s", tc.fixture, b.Failure)
+			}
 			res, err := g.Score(context.Background(), b)
 			if err != nil {
 				t.Fatal(err)
@@ -127,6 +144,18 @@ func TestDeadlockReports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withLimit is ex with every test's time limit set to limit.
+func withLimit(orig *course.Exercise, limit time.Duration) *course.Exercise {
+	ex := *orig
+	ex.Timeout = course.Duration(limit)
+	ex.Tests = nil
+	for _, tt := range orig.Tests {
+		tt.Timeout = 0
+		ex.Tests = append(ex.Tests, tt)
+	}
+	return &ex
 }
 
 // diffLines shows where got first departs from want, with the lines

@@ -24,6 +24,9 @@
 //     the due date unless [GradescopeOptions] say otherwise;
 //     GRADESCOPE.md beside this file maps every field to the result.
 //
+// [List] and [Verify] print the two tables that are not results: the
+// course's exercises, and a verification of the course.
+//
 // Whatever a submission can put into a message (test output, file names)
 // is printed so that it cannot change the format around it: in code
 // blocks in Markdown, in the classroom format never as a line that a

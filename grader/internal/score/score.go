@@ -222,14 +222,14 @@ func (a Attempt) StoppedByBudget() bool {
 // Scored is the result of an exercise whose tests ran; attempts maps each
 // test's name to its attempt. A test missing from attempts is an error.
 // An attempt without a Limit gets the exercise's limit for the test.
-func Scored(ex *course.Exercise, tests []course.Test, attempts map[string]Attempt, rerun string) *Exercise {
+func Scored(ex *course.Exercise, tests []course.Test, attempts map[string]Attempt) *Exercise {
 	e := &Exercise{ID: ex.ID, Title: ex.Title}
 	for _, t := range tests {
 		a := attempts[t.Name]
 		if a.Limit == 0 {
 			a.Limit = ex.TimeoutOf(t)
 		}
-		res := Judge(t, a, rerun)
+		res := Judge(ex, t, a)
 		e.Tests = append(e.Tests, res)
 		e.Score += res.Score
 		e.MaxScore += res.MaxScore
@@ -246,9 +246,8 @@ func Scored(ex *course.Exercise, tests []course.Test, attempts map[string]Attemp
 // raceExit is the exit status of a process the race detector ended.
 const raceExit = 66
 
-// Judge scores one test from its attempt. rerun is the command a student
-// can type to see the whole output, for messages that have nothing better.
-func Judge(t course.Test, a Attempt, rerun string) *Test {
+// Judge scores one test of ex from its attempt.
+func Judge(ex *course.Exercise, t course.Test, a Attempt) *Test {
 	res := &Test{Name: t.Name, MaxScore: t.Points, Hidden: t.Hidden}
 	switch a.NotStarted {
 	case BudgetSpent:
@@ -334,7 +333,7 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 		}
 	}
 	if msg == "" {
-		msg = "failed; to see why, run: " + rerun
+		msg = "failed; to see why, run: " + Rerun(ex, t)
 	}
 	res.Stacks = o.Report.Stacks
 	if r != nil && r.Stacks != nil {
@@ -345,6 +344,15 @@ func Judge(t course.Test, a Attempt, rerun string) *Test {
 	}
 	res.Message = msg
 	return res
+}
+
+// Rerun is the command that shows a test's whole output to a student: a
+// message that has nothing better to say points there.
+func Rerun(ex *course.Exercise, t course.Test) string {
+	if t.Hidden {
+		return "(a hidden test: read its message, and the exercise's README)"
+	}
+	return fmt.Sprintf("cd %s && go test -race -run '^%s$' ./%s/", course.ExercisesDir, t.Name, ex.PackageDir())
 }
 
 // signalMessage says that a signal the grader did not send ended the test

@@ -12,6 +12,9 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/testjson"
 )
 
+// demo is the exercise the judged tests belong to.
+var demo = &course.Exercise{ID: "demo", Dir: "exercises/0-demo"}
+
 func outcome(exit int, finished, passed bool, results ...*testjson.Result) *run.Outcome {
 	return &run.Outcome{ExitCode: exit, Report: &testjson.Report{Tests: results, Finished: finished, Passed: passed}}
 }
@@ -28,7 +31,7 @@ func TestJudge(t *testing.T) {
 	}{
 		{"pass", outcome(0, true, true, &testjson.Result{Name: "TestA", Outcome: testjson.Passed}), Pass, 5, ""},
 		{"fail with assertion", outcome(1, true, false, &testjson.Result{Name: "TestA", Outcome: testjson.Failed, Output: "    a_test.go:9: q.Get() = 2, want 1\n"}), Fail, 0, "a_test.go:9: q.Get() = 2, want 1"},
-		{"fail without words", outcome(1, true, false, &testjson.Result{Name: "TestA", Outcome: testjson.Failed}), Fail, 0, "failed; to see why, run: RERUN"},
+		{"fail without words", outcome(1, true, false, &testjson.Result{Name: "TestA", Outcome: testjson.Failed}), Fail, 0, "failed; to see why, run: cd exercises && go test -race -run '^TestA$' ./0-demo/"},
 		{"pass event but exit 1", outcome(1, true, false, &testjson.Result{Name: "TestA", Outcome: testjson.Passed}), Fail, 0, "did not confirm"},
 		{"pass event, race after the test", outcome(66, true, false, &testjson.Result{Name: "TestA", Outcome: testjson.Passed}), Fail, 0, "did not confirm"},
 		{"no final package event", outcome(0, false, false, &testjson.Result{Name: "TestA", Outcome: testjson.Passed}), Fail, 0, "did not confirm"},
@@ -45,7 +48,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Judge(test, Attempt{Outcome: tt.o, Limit: limit}, "RERUN")
+			got := Judge(demo, test, Attempt{Outcome: tt.o, Limit: limit})
 			if got.Status != tt.status || got.Score != tt.score || got.MaxScore != 5 {
 				t.Errorf("Judge = %s %g/%g, want %s %g/5", got.Status, got.Score, got.MaxScore, tt.status, tt.score)
 			}
@@ -126,7 +129,7 @@ func TestJudgeStoppedOrNotStarted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Judge(test, tt.a, "RERUN")
+			got := Judge(demo, test, tt.a)
 			if got.Status != Error || got.Score != 0 || got.MaxScore != 5 {
 				t.Errorf("Judge = %s %g/%g, want error 0/5", got.Status, got.Score, got.MaxScore)
 			}
@@ -144,7 +147,7 @@ func TestScoredAndUnrunnable(t *testing.T) {
 	ex := &course.Exercise{ID: "demo", Title: "Demo", Timeout: course.Duration(time.Second),
 		Tests: []course.Test{{Name: "TestA", Points: 40}, {Name: "TestB", Points: 60, Hidden: true}}}
 	pass := outcome(0, true, true, &testjson.Result{Name: "TestA", Outcome: testjson.Passed})
-	e := Scored(ex, ex.Tests, map[string]Attempt{"TestA": {Outcome: pass}}, "")
+	e := Scored(ex, ex.Tests, map[string]Attempt{"TestA": {Outcome: pass}})
 	if e.Score != 40 || e.MaxScore != 100 || e.Status != Fail {
 		t.Errorf("Scored = %g/%g %s, want 40/100 fail (TestB never ran)", e.Score, e.MaxScore, e.Status)
 	}

@@ -145,6 +145,7 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 		}
 	}
 	type job struct {
+		ex     *course.Exercise
 		check  *Check
 		layers [][]submission.File
 	}
@@ -155,8 +156,8 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 			return nil, fmt.Errorf("solution of %s: %w", ex.ID, err)
 		}
 		jobs = append(jobs,
-			job{&Check{Exercise: ex.ID, Kind: Solution}, [][]submission.File{sol}},
-			job{&Check{Exercise: ex.ID, Kind: Stub}, nil},
+			job{ex, &Check{Exercise: ex.ID, Kind: Solution}, [][]submission.File{sol}},
+			job{ex, &Check{Exercise: ex.ID, Kind: Stub}, nil},
 		)
 		if opts.SkipMutants {
 			continue
@@ -169,7 +170,7 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 			if err != nil {
 				return nil, fmt.Errorf("mutant %s of %s: %w", m.Name, ex.ID, err)
 			}
-			jobs = append(jobs, job{&Check{Exercise: ex.ID, Kind: Mutant, Mutant: m.Name, Bug: m.Bug}, [][]submission.File{sol, files}})
+			jobs = append(jobs, job{ex, &Check{Exercise: ex.ID, Kind: Mutant, Mutant: m.Name, Bug: m.Bug}, [][]submission.File{sol, files}})
 		}
 	}
 
@@ -183,8 +184,7 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ex, _ := g.Repo.Exercise(j.check.Exercise)
-			err := check(ctx, g, ex, j.check, j.layers, runs)
+			err := check(ctx, g, j.ex, j.check, j.layers, runs)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil && firstErr == nil {
