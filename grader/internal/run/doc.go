@@ -18,6 +18,26 @@
 //   - is fenced off from the machine at the strongest [Isolation] level
 //     the machine allows ([Probe]).
 //
+// # The sandbox's first process, and the init hook
+//
+// On Linux the sandbox is entered by the grader's own executable: to run a
+// test, the grader starts /proc/self/exe again (argv[0] "ipclab-sandbox")
+// with nothing in its environment but IPCLAB_SANDBOX, which holds the
+// sandbox's configuration as JSON, in new namespaces (under
+// [IsolateNamespaces]). This package's init function looks for that
+// variable: when it is set, init never returns. It builds the test's view
+// of the machine, sets the limits, drops privileges, installs the seccomp
+// filter and executes the test binary in its place, before the program's
+// main and the init functions of the packages that import this one (a
+// failure there exits with status 125). sandbox_linux.go holds the grader's side of
+// this, trampoline_linux.go the side that runs inside.
+//
+// A program that imports this package therefore gets the hook too: the
+// grader's main, and the test binaries of the packages that import run
+// (their tests start sandboxes the same way). A program that set
+// IPCLAB_SANDBOX itself would turn into a sandbox at start; nothing but
+// this package sets it.
+//
 // # When a test counts as passed
 //
 // A submission is arbitrary Go code linked into the test binary: it runs
