@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"os"
 	"path"
 	"runtime"
@@ -255,17 +256,20 @@ func (g *Grader) run(ctx context.Context, b *Built, bud *budget) (map[string]sco
 		return attempts, nil
 	}
 	limits := run.DefaultLimits
+	// An error of run.Test is the machine's (a sandbox that failed), not
+	// the submission's: the tests still running are cancelled.
+	eg, ctx := errgroup.WithContext(ctx)
 	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		firstErr error
+		mu sync.Mutex
 		// hungIn names the first test whose process showed that the
 		// binary hangs before its first test.
 		hungIn string
 	)
 	for _, t := range b.Tests {
 		if err := g.acquire(ctx); err != nil {
-			wg.Wait()
+			if werr := eg.Wait(); werr != nil {
+				return nil, werr
+			}
 			return nil, err
 		}
 		// The slot was free: every test that ended before it was freed
@@ -293,9 +297,7 @@ func (g *Grader) run(ctx context.Context, b *Built, bud *budget) (map[string]sco
 			mu.Unlock()
 			continue
 		}
-		wg.Add(1)
-		go func(t course.Test, a score.Attempt) {
-			defer wg.Done()
+		eg.Go(func() error {
 			defer g.release()
 			timeout := a.Limit
 			if a.Capped > 0 {
@@ -315,19 +317,22 @@ func (g *Grader) run(ctx context.Context, b *Built, bud *budget) (map[string]sco
 			if o != nil && a.StoppedByBudget() {
 				bud.spent.Store(true)
 			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", b.Exercise.ID, t.Name, err)
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = fmt.Errorf("%s %s: %w", b.Exercise.ID, t.Name, err)
-			}
-			if err == nil && hungIn == "" && a.HangsBeforeFirstTest() {
+			if hungIn == "" && a.HangsBeforeFirstTest() {
 				hungIn = t.Name
 			}
 			attempts[t.Name] = a
-		}(t, a)
+			return nil
+		})
 	}
-	wg.Wait()
-	return attempts, firstErr
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return attempts, nil
 }
 
 // Score runs a build's tests and scores them.
@@ -373,27 +378,21 @@ func (g *Grader) Submission(ctx context.Context, root string, exs []*course.Exer
 		Isolation: score.IsolationOf(g.Opts.Isolation),
 		Exercises: make([]*score.Exercise, len(exs)),
 	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
+	// An error is the machine's (a build that could not run, a sandbox
+	// that failed), not the submission's: the other exercises are
+	// cancelled, since the submission has no result anyway.
+	eg, ctx := errgroup.WithContext(ctx)
 	for i, ex := range exs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		eg.Go(func() error {
 			r, err := g.submissionExercise(ctx, root, ex, bud)
-			mu.Lock()
-			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", ex.ID, err))
-				return
+				return fmt.Errorf("%s: %w", ex.ID, err)
 			}
 			res.Exercises[i] = r
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	res.Total()

@@ -11,6 +11,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"os"
 	"path/filepath"
@@ -174,30 +175,27 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 		}
 	}
 
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
+	// An error is the machine's, not a verdict (a build that could not
+	// run, a sandbox that failed): the other checks are cancelled, since
+	// the verification has no result anyway.
+	var mu sync.Mutex
+	eg, ctx := errgroup.WithContext(ctx)
 	for _, j := range jobs {
 		rep.Checks = append(rep.Checks, j.check)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := check(ctx, g, j.ex, j.check, j.layers, runs)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstErr == nil {
-				firstErr = err
+		eg.Go(func() error {
+			if err := check(ctx, g, j.ex, j.check, j.layers, runs); err != nil {
+				return err
 			}
-			if err == nil && opts.Progress != nil {
+			if opts.Progress != nil {
+				mu.Lock()
+				defer mu.Unlock()
 				fmt.Fprintf(opts.Progress, "%-9s %-34s %s\n", j.check.Exercise, j.check.Name(), verdict(j.check))
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
