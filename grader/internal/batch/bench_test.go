@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,12 +45,14 @@ func benchClass(tb testing.TB, repo *course.Repo, dir string) []string {
 			}
 			name := "mutant-" + ex.ID + "-" + m.Name
 			referenceOf(tb, repo, filepath.Join(dir, name), repo.Exercises)
-			entries, err := os.ReadDir(repo.Path(course.MutantsDir, ex.ID, m.Name))
+			changed, err := mutant.Files(repo, ex, m.Name)
 			if err != nil {
 				tb.Fatal(err)
 			}
-			for _, e := range entries {
-				copyDir(tb, repo.Path(course.MutantsDir, ex.ID, m.Name, e.Name()), filepath.Join(dir, name, filepath.FromSlash(ex.Dir), e.Name()))
+			for f, data := range changed {
+				if err := os.WriteFile(filepath.Join(dir, name, filepath.FromSlash(ex.Dir), f), data, 0o644); err != nil {
+					tb.Fatal(err)
+				}
 			}
 			names = append(names, name)
 		}

@@ -84,8 +84,9 @@ type Bug struct {
 	// Tests are the tests written to catch the mistake. Every mutant of
 	// the entry must fail at least one of them.
 	Tests []string `json:"tests"`
-	// Mutants are directories under testdata/mutants/<exercise id>/, each
-	// holding a version of the solution with this mistake in it.
+	// Mutants name patches testdata/mutants/<exercise id>/<name>.patch,
+	// each a version of the solution with this mistake in it (package
+	// mutant reads them).
 	Mutants []string `json:"mutants"`
 }
 

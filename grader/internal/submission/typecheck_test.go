@@ -2,6 +2,7 @@ package submission
 
 import (
 	"context"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -260,9 +261,13 @@ func TestCourseIsClean(t *testing.T) {
 			}
 			clean("solution", sol)
 			for _, m := range ex.Mutants() {
-				files, err := ReadDir(repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID, m.Name), ex)
+				changed, err := mutant.Files(repo, ex, m.Name)
 				if err != nil {
 					t.Fatal(err)
+				}
+				var files []File
+				for name, data := range changed {
+					files = append(files, File{Name: name, Data: data})
 				}
 				clean("mutant "+m.Name, sol, files)
 			}

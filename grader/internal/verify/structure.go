@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -69,17 +70,18 @@ func Structure(repo *course.Repo, ex *course.Exercise) []error {
 	if _, err := os.Stat(repo.Path(course.SolutionsDir, ex.ID)); err != nil {
 		bad("no solution: %v", err)
 	}
-	dirs, err := mutantDirs(repo, ex)
+	names, err := mutant.Names(repo, ex)
 	if err != nil {
 		bad("mutants: %v", err)
 	}
-	for _, d := range dirs {
-		if !listed(ex, d) {
-			bad("mutant %s is in no catalogue entry of the manifest", d)
+	for _, n := range names {
+		if !listed(ex, n) {
+			bad("mutant %s is in no catalogue entry of the manifest", n)
 		}
 	}
 	for _, m := range ex.Mutants() {
-		if _, err := os.Stat(repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID, m.Name)); err != nil {
+		// Applying it checks that it exists and still fits the solution.
+		if _, err := mutant.Files(repo, ex, m.Name); err != nil {
 			bad("mutant %s of entry %s: %v", m.Name, m.Bug.ID, err)
 		}
 	}

@@ -11,10 +11,10 @@ package verify
 import (
 	"context"
 	"fmt"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"golang.org/x/sync/errgroup"
 	"io"
-	"os"
-	"path/filepath"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -167,9 +167,9 @@ func Run(ctx context.Context, g *grading.Grader, exs []*course.Exercise, opts Op
 			if len(opts.Mutants) > 0 && !slices.Contains(opts.Mutants, m.Name) {
 				continue
 			}
-			files, err := submission.ReadDir(g.Repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID, m.Name), ex)
+			files, err := mutantFiles(g.Repo, ex, m.Name)
 			if err != nil {
-				return nil, fmt.Errorf("mutant %s of %s: %w", m.Name, ex.ID, err)
+				return nil, err
 			}
 			jobs = append(jobs, job{ex, &Check{Exercise: ex.ID, Kind: Mutant, Mutant: m.Name, Bug: m.Bug}, [][]submission.File{sol, files}})
 		}
@@ -339,19 +339,18 @@ func listed(ex *course.Exercise, name string) bool {
 	return slices.ContainsFunc(ex.Mutants(), func(m course.Mutant) bool { return m.Name == name })
 }
 
-// mutantDirs lists the directories under testdata/mutants/<id>.
-func mutantDirs(repo *course.Repo, ex *course.Exercise) ([]string, error) {
-	entries, err := os.ReadDir(repo.Path(filepath.FromSlash(course.MutantsDir), ex.ID))
+// mutantFiles applies the mutant name of ex to the solution and returns
+// the files it changes.
+func mutantFiles(repo *course.Repo, ex *course.Exercise, name string) ([]submission.File, error) {
+	changed, err := mutant.Files(repo, ex, name)
 	if err != nil {
 		return nil, err
 	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, e.Name())
-		}
+	var files []submission.File
+	for _, n := range slices.Sorted(maps.Keys(changed)) {
+		files = append(files, submission.File{Name: n, Data: changed[n]})
 	}
-	return dirs, nil
+	return files, nil
 }
 
 // ScoreRange is the score over the runs: "80/100", or "75-80/100" when it

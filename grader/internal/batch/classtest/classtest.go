@@ -45,6 +45,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -235,16 +236,15 @@ func lay(t *testing.T, repo *course.Repo, ex *course.Exercise, dir string) []str
 		name := "mutant-" + m.Name
 		// A mutant holds the files it changes; the reference the rest.
 		put(name, repo.Path(course.SolutionsDir, ex.ID), ex.Editable)
-		mdir := repo.Path(course.MutantsDir, ex.ID, m.Name)
-		entries, err := os.ReadDir(mdir)
+		changed, err := mutant.Files(repo, ex, m.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var files []string
-		for _, e := range entries {
-			files = append(files, e.Name())
+		for f, data := range changed {
+			if err := os.WriteFile(filepath.Join(dir, name, filepath.FromSlash(ex.Dir), f), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
-		put(name, mdir, files)
 		names = append(names, name)
 	}
 	subs, err := os.ReadDir(repo.Path("testdata", "submissions"))
