@@ -2,7 +2,6 @@ package verify
 
 import (
 	"fmt"
-	"github.com/ipclab/ipclab/grader/internal/mutant"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -12,12 +11,14 @@ import (
 	"strings"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/mutant"
 )
 
 // Structure checks that an exercise's manifest and files agree: every test
 // function in the visible and hidden test files is in the manifest with the
-// right visibility and nothing else is, the solution and every mutant
-// exist, and no mutant directory is left out of the catalogue. It also
+// right visibility and nothing else is, no hidden test file shares a
+// visible file's name, the solution exists, every mutant applies to it,
+// and no mutant is left out of the catalogue. It also
 // checks that the test files hold nothing a submission could turn into a
 // pass it did not earn (see [untrustworthy]).
 func Structure(repo *course.Repo, ex *course.Exercise) []error {
@@ -43,6 +44,17 @@ func Structure(repo *course.Repo, ex *course.Exercise) []error {
 				p.file = filepath.ToSlash(rel)
 			}
 			bad("%v", p)
+		}
+	}
+	// The build lays the hidden files beside the visible ones: one of the
+	// same name would silently replace a visible test file.
+	hiddenFiles, err := os.ReadDir(repo.Path(filepath.FromSlash(course.HiddenDir), ex.ID))
+	if err != nil {
+		bad("%v", err)
+	}
+	for _, f := range hiddenFiles {
+		if _, err := os.Stat(repo.Path(filepath.FromSlash(ex.Dir), f.Name())); err == nil {
+			bad("hidden test file %s has the name of a file in %s, which the build would replace with it", f.Name(), ex.Dir)
 		}
 	}
 	for _, t := range ex.Tests {

@@ -1,8 +1,10 @@
 package verify
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +103,59 @@ func TestCourseTestsAreTrustworthy(t *testing.T) {
 			for _, p := range problems {
 				t.Errorf("%v", p)
 			}
+		}
+	}
+}
+
+// The structure check refuses a hidden test file named like a visible
+// one (the build would replace the visible file with it) and a mutant
+// that no longer applies to the solution; the course as it is passes.
+func TestStructure(t *testing.T) {
+	repo, err := course.Open(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := repo.Exercise("counter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := Structure(repo, ex); len(errs) > 0 {
+		t.Fatalf("Structure(counter) = %v, want none", errs)
+	}
+
+	root := t.TempDir()
+	for _, dir := range []string{ex.Dir, "testdata/hidden/counter", "solutions/counter", "testdata/mutants/counter"} {
+		if err := os.CopyFS(filepath.Join(root, filepath.FromSlash(dir)), os.DirFS(repo.Path(filepath.FromSlash(dir)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyRepo := &course.Repo{Root: root, Exercises: repo.Exercises}
+	if errs := Structure(copyRepo, ex); len(errs) > 0 {
+		t.Fatalf("Structure of a copy of counter = %v, want none", errs)
+	}
+	visible := filepath.Join(root, filepath.FromSlash(ex.Dir), "counter_test.go")
+	data, err := os.ReadFile(visible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "testdata", "hidden", "counter", "counter_test.go"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sol := filepath.Join(root, "solutions", "counter", "counter.go")
+	src, err := os.ReadFile(sol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sol, []byte(strings.ReplaceAll(string(src), "c.mu.Lock()", "c.mu.Lock() // changed")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(Structure(copyRepo, ex))
+	for _, want := range []string{
+		"hidden test file counter_test.go has the name of a file in exercises/1-counter",
+		"no longer applies to solutions/counter/counter.go",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Structure = %s\nwant a problem saying %q", got, want)
 		}
 	}
 }
