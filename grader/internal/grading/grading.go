@@ -62,7 +62,8 @@ type Options struct {
 	// than its own time limit gets what is left; a test whose turn comes
 	// after the budget ran out is not run, and earns nothing. A running
 	// test may overrun the budget by run.DefaultKillGrace, the time its
-	// process is given to report its own time-out.
+	// process is given to report its own time-out, and run.QuitWait, the
+	// time it is given to print its stacks when it did not.
 	Budget time.Duration
 }
 

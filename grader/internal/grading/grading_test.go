@@ -90,7 +90,7 @@ func TestHangBeforeFirstTest(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each of the first tests is killed at its limit plus the grace
-	// period; nothing else may wait.
+	// period and the wait for its stacks; nothing else may wait.
 	if took := time.Since(start); took > 15*time.Second {
 		t.Errorf("Score took %v, want the time of one test killed at its 2s limit", took.Round(time.Second))
 	}
@@ -101,6 +101,11 @@ func TestHangBeforeFirstTest(t *testing.T) {
 	for _, tt := range stopped {
 		if want := "stopped: the test binary hung before its first test: nothing had started within the time limit of 2s"; !strings.HasPrefix(tt.Message, want) {
 			t.Errorf("%s: message %q, want %q…", tt.Name, tt.Message, want)
+		}
+		// The process got SIGQUIT before it was killed, and its stacks
+		// say where the init function waits.
+		if want := "\n  1 goroutine waits for ever in an empty select at counter.go:13 (init.0)"; !strings.HasSuffix(tt.Message, want) {
+			t.Errorf("%s: message %q, want it to end with %q", tt.Name, tt.Message, want)
 		}
 	}
 	for _, tt := range notRun {

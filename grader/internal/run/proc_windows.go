@@ -18,3 +18,6 @@ func killGroup(cmd *exec.Cmd) {
 
 // signalOf is always "" on Windows, which has no signals.
 func signalOf(ps *os.ProcessState) string { return "" }
+
+// quit does nothing on Windows, which has no SIGQUIT.
+func quit(cmd *exec.Cmd) {}

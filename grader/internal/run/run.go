@@ -31,6 +31,13 @@ const DefaultOutputLimit = 4 << 20
 // print its goroutine dump first.
 const DefaultKillGrace = 5 * time.Second
 
+// QuitWait is how long a test process that outlived its time limit and
+// the kill grace (its alarm never fired: it hangs before its first test,
+// in an init function) is given to print its goroutines' stacks on
+// SIGQUIT before its group is killed. A process may so run KillGrace +
+// QuitWait past its limit.
+const QuitWait = time.Second
+
 // A Spec says which test to run and under what limits.
 type Spec struct {
 	// Binary is the compiled test binary (go test -c).
@@ -174,8 +181,15 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		}
 	case <-timer.C:
 		o.TimedOut = true
-		killGroup(cmd)
-		waitErr = <-waited
+		// Where it hangs is worth the wait: the stacks package reads
+		// the dump the runtime prints on SIGQUIT.
+		quit(cmd)
+		select {
+		case waitErr = <-waited:
+		case <-time.After(QuitWait):
+			killGroup(cmd)
+			waitErr = <-waited
+		}
 	case <-out.exceeded:
 		o.OutputExceeded = true
 		killGroup(cmd)

@@ -144,7 +144,7 @@ func configure(cmd *exec.Cmd, iso Isolation, s Spec, p *privateDirs) (sandboxCon
 		Writable:   p.writable(),
 		Hide:       s.Hide,
 		Limits:     s.Limits,
-		CPUSeconds: uint64((s.Timeout+DefaultKillGrace).Seconds())*uint64(runtime.NumCPU()) + 10,
+		CPUSeconds: uint64((s.Timeout+DefaultKillGrace+QuitWait).Seconds())*uint64(runtime.NumCPU()) + 10,
 		UID:        -1,
 	}
 	if !cfg.Namespaces && asUnprivileged(iso) {

@@ -2,11 +2,14 @@
 // lines a student can act on: where the goroutines of the student's code
 // were, and what they waited on, when a test ran out of time.
 //
-// A test process prints every goroutine's stack in three cases that
-// matter here: the testing package's alarm when a test outlives its
-// -test.timeout ("panic: test timed out after …"), the tests' helpers
-// (testkit) when a bounded wait gives up, and the leak check (goleak) for
-// the goroutines a test left behind. A [Collector] reads the output line
+// A test process prints every goroutine's stack in the cases that matter
+// here: the testing package's alarm when a test outlives its -test.timeout
+// ("panic: test timed out after …"), the Go runtime on the SIGQUIT the
+// grader sends a process that outlived its limit without that alarm (it
+// hangs before its first test), the runtime again when it finds every
+// goroutine blocked, the tests' helpers (testkit) when a bounded wait
+// gives up, and the leak check (goleak) for the goroutines a test left
+// behind. A [Collector] reads the output line
 // by line as it streams, so a dump far longer than the output the grader
 // keeps is still counted in full, and keeps only counts: for each distinct
 // place in the student's code, how many goroutines were there and in
@@ -42,6 +45,11 @@ const (
 	GaveUp Kind = "gave up"
 	// Leaked: goroutines still running after the test ended (goleak).
 	Leaked Kind = "leaked"
+	// Deadlocked: the runtime found every goroutine blocked, and ended
+	// the process ("all goroutines are asleep"); before the testing
+	// package starts (in an init function) nothing keeps that from being
+	// seen.
+	Deadlocked Kind = "deadlocked"
 )
 
 // DumpEnv is the environment variable under which the tests' helpers
@@ -148,9 +156,10 @@ func (s *Summary) Lines() []string {
 		return nil
 	}
 	head := map[Kind]string{
-		TimedOut: "where your code's goroutines were when the time ran out:",
-		GaveUp:   "where your code's goroutines were when the test stopped waiting:",
-		Leaked:   "where the goroutines left running were:",
+		TimedOut:   "where your code's goroutines were when the time ran out:",
+		GaveUp:     "where your code's goroutines were when the test stopped waiting:",
+		Leaked:     "where the goroutines left running were:",
+		Deadlocked: "where your code's goroutines were when every goroutine was blocked (a deadlock):",
 	}[s.Kind]
 	lines := []string{head}
 	for _, p := range s.Places {
@@ -164,13 +173,16 @@ func (s *Summary) Lines() []string {
 
 var (
 	// header is a goroutine's first line in a runtime dump:
-	// "goroutine 7 [chan receive, 2 minutes]:".
-	header = regexp.MustCompile(`^goroutine \d+ \[([^\]]*)\]:$`)
+	// "goroutine 7 [chan receive, 2 minutes]:"; in a crash's (SIGQUIT)
+	// "goroutine 7 gp=0xc000 m=nil [chan receive]:".
+	header = regexp.MustCompile(`^goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[([^\]]*)\]:$`)
 	// goleakHeader is the same in goleak's report: "[Goroutine 7 in state
 	// chan receive, with x.y on top of the stack:".
 	goleakHeader = regexp.MustCompile(`Goroutine \d+ in state ([^,]*), with .* on top of the stack:$`)
-	// fileLine is a frame's second line: "/x/counter.go:29 +0x9b".
-	fileLine = regexp.MustCompile(`^(\S*\.go):(\d+)(?: \+0x[0-9a-f]+)?$`)
+	// fileLine is a frame's second line: "/x/counter.go:29 +0x9b", with
+	// " fp=0xc0 sp=0xc0 pc=0x4a" after it in a crash's dump.
+	// The runtime's own frames may be in assembly: "asm_amd64.s:496".
+	fileLine = regexp.MustCompile(`^(\S*\.\w+):(\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?$`)
 	// timedOut is the testing package's alarm.
 	timedOut = regexp.MustCompile(`^panic: test timed out after `)
 )
@@ -200,8 +212,13 @@ func (c *Collector) Line(line string) {
 	line = strings.TrimRight(line, "\r\n")
 	t := strings.TrimSpace(line)
 	switch {
-	case timedOut.MatchString(t):
+	case timedOut.MatchString(t), t == "SIGQUIT: quit":
+		// The testing package's alarm, or the grader's SIGQUIT to a
+		// test process that outlived its limit without the alarm.
 		c.trigger(TimedOut)
+		return
+	case t == "fatal error: all goroutines are asleep - deadlock!":
+		c.trigger(Deadlocked)
 		return
 	case strings.HasSuffix(t, GaveUpMarker):
 		c.trigger(GaveUp)

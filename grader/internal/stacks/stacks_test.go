@@ -21,7 +21,11 @@ import (
 //   - alarm.txt: the testing package's alarm (-test.timeout=3s) with 4
 //     goroutines calling TryInc, one on the test's own goroutine;
 //   - leak.txt: testkit.NoGoroutineLeaks reporting the reader and two
-//     goroutines calling TryInc, as goleak prints them inside t.Errorf.
+//     goroutines calling TryInc, as goleak prints them inside t.Errorf;
+//   - quit.txt: the "hang-in-init" fixture's test binary, whose init
+//     blocks in select {}, given SIGQUIT as the grader does when a test
+//     outlives its limit without the alarm (a crash's dump, with runtime
+//     frames and fp=, sp=, pc= on every frame).
 func TestRecordedDumps(t *testing.T) {
 	inc := Place{State: "sync.Mutex.Lock", Function: "Counter.Inc", At: "counter.go:19", From: "Counter.TryInc at counter.go:49"}
 	tryInc := func(n int) Place {
@@ -42,6 +46,12 @@ func TestRecordedDumps(t *testing.T) {
 			"where your code's goroutines were when the time ran out:",
 			"  3 goroutines wait in sync.Mutex.Lock at counter.go:44 (Counter.TryInc)",
 			"  1 goroutine waits in sync.Mutex.Lock at counter.go:19 (Counter.Inc, called from Counter.TryInc at counter.go:49)",
+		}},
+		{"quit.txt", &Summary{Kind: TimedOut, Places: []Place{
+			{Goroutines: 1, State: "select (no cases)", Function: "init.0", At: "counter.go:13"},
+		}}, []string{
+			"where your code's goroutines were when the time ran out:",
+			"  1 goroutine waits for ever in an empty select at counter.go:13 (init.0)",
 		}},
 		{"leak.txt", &Summary{Kind: Leaked, Places: []Place{
 			{Goroutines: 1, State: "IO wait", Call: "os.File.Read", Function: "readAll", At: "read.go:8"},
@@ -186,4 +196,25 @@ func TestTestkitAgrees(t *testing.T) {
 	for _, s := range []string{`DumpEnv = "` + DumpEnv + `"`, `dumpMarker = "` + GaveUpMarker + `"`} {
 		assert.True(t, strings.Contains(string(src), s), "testkit.go does not declare %s", s)
 	}
+}
+
+// The runtime's own verdict, when every goroutine is blocked (possible
+// before the testing package's alarm exists: in an init function).
+func TestAllAsleep(t *testing.T) {
+	out := `fatal error: all goroutines are asleep - deadlock!
+
+goroutine 1 [sync.Mutex.Lock, locked to thread]:
+internal/sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)
+	runtime/sema.go:95 +0x25
+sync.(*Mutex).Lock(...)
+	sync/mutex.go:46
+github.com/ipclab/ipclab/exercises/1-counter.init.0()
+	github.com/ipclab/ipclab/exercises/1-counter/counter.go:9 +0x6c
+`
+	got := Summarise(out)
+	require.NotNil(t, got)
+	assert.Equal(t, []string{
+		"where your code's goroutines were when every goroutine was blocked (a deadlock):",
+		"  1 goroutine waits in sync.Mutex.Lock at counter.go:9 (init.0)",
+	}, got.Lines())
 }
