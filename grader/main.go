@@ -13,6 +13,8 @@
 //	verify               solutions earn full marks, stubs nothing, every mutant is caught
 //	release [OUT]        the student repository, with -git its solutions branch,
 //	                     and with -gradescope ZIP Gradescope's autograder
+//	bench                how fast shared memory, pipes, FIFOs and sockets are here,
+//	                     and the exercises' code beside Go's own
 //
 // Run "go run ./grader help <command>" for a command's flags.
 //
@@ -39,6 +41,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/batch"
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
+	"github.com/ipclab/ipclab/grader/internal/ipcbench"
 	"github.com/ipclab/ipclab/grader/internal/release"
 	"github.com/ipclab/ipclab/grader/internal/report"
 	"github.com/ipclab/ipclab/grader/internal/run"
@@ -89,7 +92,12 @@ type options struct {
 	gradescopeHidden string
 	// gradescopeZip is where release writes Gradescope's autograder.
 	gradescopeZip string
-	stderr        io.Writer
+	// bench's flags.
+	student   bool
+	benchTime string
+	chart     string
+	noDD      bool
+	stderr    io.Writer
 }
 
 // An alsoOutput is one -also FORMAT=FILE: the result appended to FILE,
@@ -177,7 +185,44 @@ func init() {
 				gradescopeHiddenFlag(fs, o)
 			},
 			run: releaseCmd},
+		{name: "bench", summary: "measure shared memory, pipes, FIFOs, sockets, the exercise RPC and the bounded buffer on this machine, and print a table with ratios",
+			flags: func(fs *flag.FlagSet, o *options) {
+				rootFlag(fs, o)
+				fs.BoolVar(&o.student, "student", false, "measure the working copy's code (yours) instead of the reference solutions")
+				fs.StringVar(&o.benchTime, "benchtime", "1s", "how long each benchmark runs, as go test's -benchtime (`D`: 1s, or 1000x)")
+				fs.StringVar(&o.chart, "chart", "", "also draw the figures to `FILE` (.svg or .png)")
+				fs.BoolVar(&o.noDD, "no-dd", false, "leave out the dd pipeline (a machine without dd)")
+			},
+			run: benchCmd},
 	}
+}
+
+func benchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return usageError{"bench takes no arguments"}
+	}
+	repo, err := openRepo(o)
+	if err != nil {
+		return err
+	}
+	if !o.student && !repo.HasSolutions() {
+		return usageError{"this repository has no reference solutions: measure your own code with -student"}
+	}
+	res, err := ipcbench.Run(ctx, repo, ipcbench.Options{Student: o.student, BenchTime: o.benchTime, NoDD: o.noDD, Progress: o.stderr})
+	if err != nil {
+		return err
+	}
+	if err := res.Table(stdout); err != nil {
+		return err
+	}
+	if o.chart != "" {
+		title := fmt.Sprintf("IPC on this machine (%s/%s, %d CPUs, %s code)", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), res.Code)
+		if err := res.Chart(o.chart, title); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nchart: %s\n", o.chart)
+	}
+	return nil
 }
 
 func isolationFlag(fs *flag.FlagSet, o *options) {
