@@ -31,6 +31,10 @@ const DefaultOutputLimit = 4 << 20
 // print its goroutine dump first.
 const DefaultKillGrace = 5 * time.Second
 
+// DrainWait is how long the output is read for after the test's process
+// group was killed, when something outside the group still holds it open.
+const DrainWait = 5 * time.Second
+
 // QuitWait is how long a test process that outlived its time limit and
 // the kill grace (its alarm never fired: it hangs before its first test,
 // in an init function) is given to print its goroutines' stacks on
@@ -139,11 +143,21 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	cmd.Args = append(cmd.Args, s.Args...)
 	cmd.Dir = p.work
 	cmd.Env = Environment(p.home, p.tmp)
+	// The output goes through a pipe this function drains itself, to its
+	// end: exec.Cmd's own copying stops WaitDelay after the process
+	// exits, and on a loaded machine it was stopped before it had copied
+	// the test's last lines (its pass), so a test that passed had no
+	// result. Here the process group is killed first, so that nothing
+	// else holds the pipe, and the pipe is then read to its end.
 	out := newCappedBuffer(limit)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	// A grandchild that keeps the pipe open must not keep us waiting.
-	cmd.WaitDelay = time.Second
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer pr.Close()
+	defer pw.Close()
+	cmd.Stdout = pw
+	cmd.Stderr = pw
 	isolate(cmd)
 	cmd, err = sandboxCommand(cmd, s.Isolation, s, p)
 	if err != nil {
@@ -154,6 +168,12 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start test binary: %w", err)
 	}
+	pw.Close() // the child has its own copy
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		io.Copy(out, pr)
+	}()
 	o := &Outcome{ExitCode: -1}
 	waited := make(chan error, 1)
 	go func() { waited <- cmd.Wait() }()
@@ -202,8 +222,18 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		<-waited
 		return nil, ctx.Err()
 	}
-	// Whatever the test started in its group goes too.
+	// Whatever the test started in its group goes too; then the output
+	// is read to its end. A process that left the group (a session of
+	// its own, possible below namespaces) may hold the pipe open: after
+	// DrainWait, what it has not written is lost, which can only cost a
+	// pass, never make one.
 	killGroup(cmd)
+	select {
+	case <-drained:
+	case <-time.After(DrainWait):
+		pr.Close()
+		<-drained
+	}
 	o.Elapsed = time.Since(start)
 	if cmd.ProcessState != nil {
 		o.ExitCode = cmd.ProcessState.ExitCode()
@@ -215,7 +245,7 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 		return nil, fmt.Errorf("the sandbox failed: %s", bytes.TrimSpace(out.Bytes()))
 	}
 	var exitErr *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exitErr) && !errors.Is(waitErr, exec.ErrWaitDelay) {
+	if waitErr != nil && !errors.As(waitErr, &exitErr) {
 		return nil, fmt.Errorf("wait for test binary: %w", waitErr)
 	}
 	raw := out.Bytes()

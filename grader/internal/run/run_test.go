@@ -133,6 +133,29 @@ func TestChildrenAreKilled(t *testing.T) {
 	}
 }
 
+// A process that escaped the test's group and holds the output pipe
+// open costs DrainWait at most, and the test's own output, its pass
+// among it, is read to the end before that.
+func TestOutputIsReadToItsEnd(t *testing.T) {
+	bin := compile(t, ".")
+	start := time.Now()
+	o := runFixture(t, bin, "TestDetachedHolder", 30*time.Second, 0)
+	took := time.Since(start)
+	r := o.Report.Test("TestDetachedHolder")
+	if r != nil {
+		if m := regexp.MustCompile(`holder pid (\d+)`).FindStringSubmatch(r.Output); m != nil {
+			pid, _ := strconv.Atoi(m[1])
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	if !o.Passed("TestDetachedHolder") {
+		t.Errorf("TestDetachedHolder did not pass: exit %d, result %+v", o.ExitCode, r)
+	}
+	if took > DrainWait+20*time.Second {
+		t.Errorf("the run took %v with a detached process holding the output: want about DrainWait (%v) at most", took.Round(time.Second), DrainWait)
+	}
+}
+
 func TestEnvironmentIsScrubbed(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "secret-token")
 	t.Setenv("IPCLAB_SECRET", "secret")
