@@ -75,7 +75,7 @@ func TestDeadlockReports(t *testing.T) {
 			t.Parallel()
 			ex := orig
 			if tc.limit > 0 {
-				ex = withLimit(orig, tc.limit)
+				ex = grading.CounterWithLimit(t, repo, tc.limit)
 			}
 			g := grading.New(repo, grading.Options{Hidden: true, Jobs: 2, Isolation: -1})
 			col, err := submission.Collect(repo.Path("testdata", "submissions", tc.fixture), repo.Root, ex)
@@ -144,18 +144,6 @@ func TestDeadlockReports(t *testing.T) {
 			}
 		})
 	}
-}
-
-// withLimit is ex with every test's time limit set to limit.
-func withLimit(orig *course.Exercise, limit time.Duration) *course.Exercise {
-	ex := *orig
-	ex.Timeout = course.Duration(limit)
-	ex.Tests = nil
-	for _, tt := range orig.Tests {
-		tt.Timeout = 0
-		ex.Tests = append(ex.Tests, tt)
-	}
-	return &ex
 }
 
 // diffLines shows where got first departs from want, with the lines
