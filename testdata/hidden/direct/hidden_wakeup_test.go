@@ -403,3 +403,55 @@ func TestLinksWhileLinksAreMade(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinWhileOthersTalk has processes join the network while others
+// send and receive: every Send and Receive looks its peer up in the table
+// of processes that Join adds to, so the lookup must take the lock too
+// (the race detector is watching).
+func TestJoinWhileOthersTalk(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	const (
+		joiners  = 4
+		newNames = 40
+		messages = 100
+	)
+	n := New(Unbounded)
+	ps := joinAll(t, n, "alice", "bob", "carol", "dave")
+	talkers := []struct{ from, to *Process }{{ps[0], ps[1]}, {ps[2], ps[3]}}
+	problems := make([]string, joiners+2*len(talkers))
+	testkit.Together(t, len(problems), testkit.Patience,
+		fmt.Sprintf("%d goroutines each joining %d new processes while alice sends to bob and carol to dave", joiners, newNames),
+		func(g int) {
+			if g < joiners {
+				for k := 0; k < newNames; k++ {
+					name := fmt.Sprintf("new%d-%d", g, k)
+					if p, err := n.Join(name); err != nil || p == nil {
+						problems[g] = fmt.Sprintf("n.Join(%q) = %v, %s, want a process, nil (nobody else joins under that name)", name, p, errName(err))
+						return
+					}
+				}
+				return
+			}
+			pair := talkers[(g-joiners)/2]
+			for k := 0; k < messages; k++ {
+				m := numbered(pair.from.Name(), k)
+				if (g-joiners)%2 == 0 {
+					if err := pair.from.Send(pair.to.Name(), []byte(m)); err != nil {
+						problems[g] = fmt.Sprintf("%s.Send(%q, %q) = %s, want nil (an unbounded link always has room)", pair.from.Name(), pair.to.Name(), m, errName(err))
+						return
+					}
+					continue
+				}
+				got, err := pair.to.Receive(pair.from.Name())
+				if err != nil || string(got) != m {
+					problems[g] = fmt.Sprintf("%s.Receive(%q) = %s, %s, want %q, nil", pair.to.Name(), pair.from.Name(), quote(got), errName(err), m)
+					return
+				}
+			}
+		})
+	for _, p := range problems {
+		if p != "" {
+			t.Error(p)
+		}
+	}
+}

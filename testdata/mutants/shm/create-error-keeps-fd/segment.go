@@ -5,7 +5,6 @@
 // it removes the file but returns without closing it: every failed Create
 // leaks a file descriptor.
 
-
 // Package shm is shared memory between processes: named segments that
 // several processes map into their address spaces, a mutex that lives
 // inside a segment, and a single-producer single-consumer ring of messages.

@@ -6,7 +6,6 @@
 // segment is left behind in the segment directory, and the name stays
 // taken.
 
-
 // Package shm is shared memory between processes: named segments that
 // several processes map into their address spaces, a mutex that lives
 // inside a segment, and a single-producer single-consumer ring of messages.

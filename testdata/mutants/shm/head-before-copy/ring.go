@@ -6,7 +6,6 @@
 // the consumer is still copying: the consumer gets a message with the new
 // record's bytes in it.
 
-
 package shm
 
 import (

@@ -5,7 +5,6 @@
 // sized it yet has nothing to map), Open returns the error and the file
 // stays open: every failed Open leaks a file descriptor.
 
-
 // Package shm is shared memory between processes: named segments that
 // several processes map into their address spaces, a mutex that lives
 // inside a segment, and a single-producer single-consumer ring of messages.
