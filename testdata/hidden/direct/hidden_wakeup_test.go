@@ -194,12 +194,18 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		target                  *watchedCtx
 		cancelTarget            context.CancelFunc
 	}
-	// start makes a network and parks carol.ReceiveContext(first, "dave"),
-	// which nothing in the test serves, as the call waiting longest.
-	start := func(capacity int) *setup {
+	// start makes a network, runs prepare, and then parks
+	// carol.ReceiveContext(first, "dave"), which nothing in the test
+	// serves, as the call waiting longest. What prepare sends comes before
+	// carol waits: a wake-up it causes must not put her behind the call
+	// the test is about.
+	start := func(capacity int, prepare func(s *setup)) *setup {
 		s := &setup{n: New(capacity), c: newCrowd()}
 		ps := joinAll(t, s.n, "alice", "bob", "carol", "dave")
 		s.alice, s.bob, s.carol, s.dave = ps[0], ps[1], ps[2], ps[3]
+		if prepare != nil {
+			prepare(s)
+		}
 		first, stop := newWatchedCtx()
 		s.stopUnrelated = stop
 		s.unrelated = s.c.receiveContext(first, "first", s.carol, "dave")
@@ -220,7 +226,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 
 	// A message handed over to a waiting receive.
 	{
-		s := start(Unbounded)
+		s := start(Unbounded, nil)
 		on := "on a network made by New(Unbounded), with carol waiting in ReceiveContext(first, \"dave\") since before"
 		label := s.c.receiveContext(s.target, "ctx", s.bob, "alice")
 		parked(s.target)
@@ -234,9 +240,10 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 
 	// Room made in a full link.
 	{
-		s := start(1)
 		on := "on a network made by New(1), with carol waiting in ReceiveContext(first, \"dave\") since before"
-		send(t, s.alice, "bob", "1", "the link from alice to bob was empty, "+on)
+		s := start(1, func(s *setup) {
+			send(t, s.alice, "bob", "1", "the link from alice to bob was empty, on a network made by New(1)")
+		})
 		label := s.c.sendContext(s.target, "ctx", s.alice, "bob", "2")
 		parked(s.target)
 		s.c.quiet(t, testkit.Grace, "the link from alice to bob was full, "+on)
@@ -249,9 +256,11 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		finish(s, on)
 	}
 
-	// A rendezvous message taken.
+	// A rendezvous message taken. (A design that wakes everybody when a
+	// rendezvous offer is made puts carol behind alice here; the room made
+	// in a full link above is the case that shows a Signal on taking.)
 	{
-		s := start(0)
+		s := start(0, nil)
 		on := "on a network made by New(0), with carol waiting in ReceiveContext(first, \"dave\") since before"
 		label := s.c.sendContext(s.target, "ctx", s.alice, "bob", "hello")
 		parked(s.target)
@@ -266,7 +275,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 
 	// A context cancelled.
 	{
-		s := start(Unbounded)
+		s := start(Unbounded, nil)
 		on := "on a network made by New(Unbounded), with carol waiting in ReceiveContext(first, \"dave\") since before"
 		label := s.c.receiveContext(s.target, "ctx", s.bob, "alice")
 		parked(s.target)
