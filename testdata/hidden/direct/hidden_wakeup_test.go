@@ -413,54 +413,108 @@ func TestLinksWhileLinksAreMade(t *testing.T) {
 	}
 }
 
-// TestJoinWhileOthersTalk has processes join the network while others
-// send and receive: every Send and Receive looks its peer up in the table
-// of processes that Join adds to, so the lookup must take the lock too
-// (the race detector is watching).
-func TestJoinWhileOthersTalk(t *testing.T) {
-	testkit.AtLeastProcs(t, 4)
-	const (
-		joiners  = 4
-		newNames = 40
-		messages = 100
-	)
-	n := New(Unbounded)
-	ps := joinAll(t, n, "alice", "bob", "carol", "dave")
-	talkers := []struct{ from, to *Process }{{ps[0], ps[1]}, {ps[2], ps[3]}}
-	problems := make([]string, joiners+2*len(talkers))
-	testkit.Together(t, len(problems), testkit.Patience,
-		fmt.Sprintf("%d goroutines each joining %d new processes while alice sends to bob and carol to dave", joiners, newNames),
-		func(g int) {
-			if g < joiners {
-				for k := 0; k < newNames; k++ {
-					name := fmt.Sprintf("new%d-%d", g, k)
-					if p, err := n.Join(name); err != nil || p == nil {
-						problems[g] = fmt.Sprintf("n.Join(%q) = %v, %s, want a process, nil (nobody else joins under that name)", name, p, errName(err))
-						return
-					}
-				}
+// A gateCtx is a context whose Done method, the first time it is called,
+// tells the test and then waits until the test opens the gate. A call
+// that registers its context (context.AfterFunc asks for Done) while it
+// holds the network's lock holds that lock until the gate opens: the test
+// can line other calls up behind it.
+type gateCtx struct {
+	context.Context
+	entered chan struct{} // closed when Done is first called
+	gate    chan struct{} // closed by the test: Done returns
+	once    sync.Once
+}
+
+func newGateCtx(t *testing.T) (*gateCtx, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &gateCtx{Context: ctx, entered: make(chan struct{}), gate: make(chan struct{})}
+	t.Cleanup(func() { c.open(); cancel() })
+	return c, cancel
+}
+
+func (c *gateCtx) Done() <-chan struct{} {
+	c.once.Do(func() {
+		close(c.entered)
+		<-c.gate
+	})
+	return c.Context.Done()
+}
+
+// open opens the gate; opening it twice does nothing.
+func (c *gateCtx) open() {
+	select {
+	case <-c.gate:
+	default:
+		close(c.gate)
+	}
+}
+
+// blockedIn waits (up to testkit.Patience) until op has returned or the
+// goroutine whose stack shows the function fn is blocked (waiting for a
+// lock, say) rather than running.
+func blockedIn(op *testkit.Op, fn string) {
+	deadline := time.Now().Add(testkit.Patience)
+	buf := make([]byte, 1<<20)
+	for time.Now().Before(deadline) && !op.Done() {
+		dump := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(g, fn) && !strings.Contains(header, "[running") && !strings.Contains(header, "[runnable") {
 				return
 			}
-			pair := talkers[(g-joiners)/2]
-			for k := 0; k < messages; k++ {
-				m := numbered(pair.from.Name(), k)
-				if (g-joiners)%2 == 0 {
-					if err := pair.from.Send(pair.to.Name(), []byte(m)); err != nil {
-						problems[g] = fmt.Sprintf("%s.Send(%q, %q) = %s, want nil (an unbounded link always has room)", pair.from.Name(), pair.to.Name(), m, errName(err))
-						return
-					}
-					continue
-				}
-				got, err := pair.to.Receive(pair.from.Name())
-				if err != nil || string(got) != m {
-					problems[g] = fmt.Sprintf("%s.Receive(%q) = %s, %s, want %q, nil", pair.to.Name(), pair.from.Name(), quote(got), errName(err), m)
-					return
-				}
-			}
-		})
-	for _, p := range problems {
-		if p != "" {
-			t.Error(p)
 		}
+		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestJoinWhileOthersTalk has a process join the network while another
+// sends: every Send looks its peer up in the table of processes that Join
+// adds to, so the lookup must take the lock too (the race detector is
+// watching). To make the two meet for certain, a third call holds the
+// network's lock (its context's Done method waits for the test, see
+// gateCtx), Join waits for the lock, then Send, and the test lets the lock
+// go: Join adds erin to the table after Send started, and nothing orders
+// the two unless Send looked its peer up under the lock.
+func TestJoinWhileOthersTalk(t *testing.T) {
+	testkit.NoGoroutineLeaks(t)
+	n := New(Unbounded)
+	ps := joinAll(t, n, "alice", "bob", "carol")
+	alice, bob, carol := ps[0], ps[1], ps[2]
+
+	ctx, cancel := newGateCtx(t)
+	var holdErr error
+	holder := testkit.Go(func() { _, holdErr = carol.ReceiveContext(ctx, "alice") })
+	timer := time.NewTimer(testkit.Grace)
+	select {
+	case <-ctx.entered:
+	case <-holder.Finished():
+	case <-timer.C:
+	}
+	timer.Stop()
+
+	var erin *Process
+	var joinErr error
+	join := testkit.Go(func() { erin, joinErr = n.Join("erin") })
+	blockedIn(join, ".(*Network).Join(")
+	var sendErr error
+	sending := testkit.Go(func() { sendErr = alice.Send("bob", []byte("hello")) })
+	blockedIn(sending, ".(*Process).Send")
+
+	ctx.open()
+	join.Finishes(t, testkit.Patience, `n.Join("erin"), while alice sent to bob,`)
+	if erin == nil || joinErr != nil {
+		t.Fatalf(`n.Join("erin") = %v, %s, want a process, nil (nobody had that name)`, erin, errName(joinErr))
+	}
+	sending.Finishes(t, testkit.Patience, `alice.Send("bob", "hello") on a network made by New(Unbounded), while erin joined,`)
+	if sendErr != nil {
+		t.Fatalf(`alice.Send("bob", "hello") = %s, want nil (an unbounded link always has room)`, errName(sendErr))
+	}
+	receive(t, bob, "alice", "hello", "alice had sent hello")
+	cancel()
+	holder.Finishes(t, testkit.Patience, `carol.ReceiveContext(ctx, "alice"), after ctx was cancelled,`)
+	if !testkit.Is(holdErr, context.Canceled) {
+		t.Fatalf(`carol.ReceiveContext(ctx, "alice") = %s, want context.Canceled (ctx was cancelled while it waited)`, errName(holdErr))
+	}
+	send(t, erin, "alice", "hi", "erin had joined, and an unbounded link always has room")
+	receive(t, alice, "erin", "hi", "erin had sent hi")
 }
