@@ -573,7 +573,8 @@ func (c *testCtx) cancel() {
 
 // goroutineHeader matches the first line of a goroutine in a stack dump,
 // and captures its number and its state ("runnable", "sync.Mutex.Lock").
-var goroutineHeader = regexp.MustCompile(`(?m)^goroutine (\d+) \[([^,\]]+)`)
+// With GOTRACEBACK=system the number is followed by "gp=… m=…".
+var goroutineHeader = regexp.MustCompile(`(?m)^goroutine (\d+)(?: [^\[\n]*)? \[([^,\]]+)`)
 
 // goroutineStates returns the state of every goroutine, by number.
 func goroutineStates() map[int64]string {
