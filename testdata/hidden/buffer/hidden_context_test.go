@@ -122,3 +122,43 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(problem)
 	}
 }
+
+// TestCancelJustBeforeWait cancels the context of a call at the worst
+// moment: after the call has checked ctx.Err() and found it nil, and
+// before it calls Wait. The context is one of the test's own: the call's
+// check of ctx.Err() cancels it, lets the callback registered with
+// context.AfterFunc run as far as it can, and only then answers nil. A
+// callback that takes the lock before it broadcasts has to wait until the
+// call is in Wait, and then wakes it; one that broadcasts without the lock
+// broadcasts to nobody, and the call sleeps on.
+func TestCancelJustBeforeWait(t *testing.T) {
+	empty := func(q *Queue[int]) func() error {
+		return func() error { _, err := q.TryGet(); return err }
+	}
+	bounded := NewBounded[int](1)
+	cancelJustBeforeWait(t, "bounded.GetContext(ctx)", "the queue was empty",
+		func(ctx context.Context) error { _, err := bounded.GetContext(ctx); return err },
+		"bounded.TryGet()", empty(bounded), ErrEmpty)
+	unbounded := NewUnbounded[int]()
+	cancelJustBeforeWait(t, "unbounded.GetContext(ctx)", "the queue was empty",
+		func(ctx context.Context) error { _, err := unbounded.GetContext(ctx); return err },
+		"unbounded.TryGet()", empty(unbounded), ErrEmpty)
+	asks := NewRendezvous[int]()
+	cancelJustBeforeWait(t, "rendezvous.GetContext(ctx)", "no Put came to the rendezvous queue",
+		func(ctx context.Context) error { _, err := asks.GetContext(ctx); return err },
+		"rendezvous.TryGet()", empty(asks), ErrEmpty)
+
+	full := NewBounded[int](1)
+	put(t, full, 0, "the queue was empty")
+	cancelJustBeforeWait(t, "full.PutContext(ctx, 9)", "the queue held 1 of 1 items",
+		func(ctx context.Context) error { return full.PutContext(ctx, 9) },
+		"full.TryPut(8)", func() error { return full.TryPut(8) }, ErrFull)
+	tryGet(t, full, 0, nil, "0 was the item in the full queue")
+	tryGet(t, full, 0, ErrEmpty, "PutContext(ctx, 9) gave up, so 9 must not have been added")
+
+	offers := NewRendezvous[int]()
+	cancelJustBeforeWait(t, "rendezvous.PutContext(ctx, 9)", "no Get came to the rendezvous queue",
+		func(ctx context.Context) error { return offers.PutContext(ctx, 9) },
+		"rendezvous.TryPut(8)", func() error { return offers.TryPut(8) }, ErrFull)
+	tryGet(t, offers, 0, ErrEmpty, "PutContext(ctx, 9) on the rendezvous queue gave up, so its offer must have been withdrawn")
+}

@@ -61,6 +61,25 @@ func TestCapacityExact(t *testing.T) {
 		}
 	}
 	tryPut(t, NewRendezvous[int](), 1, ErrFull, "a rendezvous queue has no room at all, and no Get was waiting")
+
+	// The smallest bound is 1: below it, NewBounded panics, as documented,
+	// rather than make a queue of another kind than the one asked for.
+	for _, n := range []int{0, -1} {
+		if !panics(func() { NewBounded[int](n) }) {
+			t.Errorf("NewBounded(%d) returned, want a panic (a bounded queue needs a capacity of at least 1; NewRendezvous makes a queue of capacity zero)", n)
+		}
+	}
+}
+
+// panics reports whether fn panics.
+func panics(fn func()) (panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	fn()
+	return false
 }
 
 // TestFIFOOrder checks that items leave in the order they came, while the

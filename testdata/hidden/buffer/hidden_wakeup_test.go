@@ -81,53 +81,79 @@ func TestPutWaitersRecheck(t *testing.T) {
 // TestCancelWakesItsWaiter cancels the context of a call that waits behind
 // another call on the same queue. Only the cancelled call may give up, and
 // it must: waking "a" waiter (Signal) wakes the one that waited longest,
-// which is the wrong one, so the cancelled call sleeps on.
+// which is the wrong one, so the cancelled call sleeps on. The test waits
+// until each call really waits before it starts the next, so that the
+// call that is not cancelled is the one that waited longest.
 func TestCancelWakesItsWaiter(t *testing.T) {
 	empty := NewBounded[int](1)
 	full := NewBounded[int](1)
 	put(t, full, 0, "the queue was empty")
 	rv := NewRendezvous[int]()
+	tryGetOn := func(q *Queue[int]) func() error { return func() error { _, err := q.TryGet(); return err } }
+	tryPutOn := func(q *Queue[int]) func() error { return func() error { return q.TryPut(8) } }
 
-	c := newCrowd()
-	c.get("empty.Get()", empty)
-	c.put("full.Put(1)", full, 1)
-	c.put("rendezvous.Put(1)", rv, 1)
-	c.quiet(t, testkit.Grace, "one queue was empty, one full, and no Get was waiting on the rendezvous queue")
+	// The calls that are not cancelled wait first, each with a context of
+	// its own that is never cancelled.
+	var got int // what empty.GetContext(first) returned
+	first := []*waiter{
+		startWaiting(t, "empty.GetContext(first)", "the queue was empty", newTestCtx(),
+			func(ctx context.Context) (err error) { got, err = empty.GetContext(ctx); return err },
+			"empty.TryGet()", tryGetOn(empty), ErrEmpty),
+		startWaiting(t, "full.PutContext(first, 1)", "the queue held 1 of 1 items", newTestCtx(),
+			func(ctx context.Context) error { return full.PutContext(ctx, 1) },
+			"full.TryPut(8)", tryPutOn(full), ErrFull),
+		startWaiting(t, "rendezvous.PutContext(first, 1)", "no Get was waiting on the rendezvous queue", newTestCtx(),
+			func(ctx context.Context) error { return rv.PutContext(ctx, 1) },
+			"rendezvous.TryPut(8)", tryPutOn(rv), ErrFull),
+	}
+	second := []*waiter{
+		startWaiting(t, "empty.GetContext(second)", "the queue was empty, and empty.GetContext(first) was waiting already", newTestCtx(),
+			func(ctx context.Context) error { _, err := empty.GetContext(ctx); return err },
+			"empty.TryGet()", tryGetOn(empty), ErrEmpty),
+		startWaiting(t, "full.PutContext(second, 2)", "the queue held 1 of 1 items, and full.PutContext(first, 1) was waiting already", newTestCtx(),
+			func(ctx context.Context) error { return full.PutContext(ctx, 2) },
+			"full.TryPut(8)", tryPutOn(full), ErrFull),
+		startWaiting(t, "rendezvous.PutContext(second, 2)", "rendezvous.PutContext(first, 1) was offering its item, and no Get was waiting", newTestCtx(),
+			func(ctx context.Context) error { return rv.PutContext(ctx, 2) },
+			"rendezvous.TryPut(8)", tryPutOn(rv), ErrFull),
+	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c.getContext("empty.GetContext(ctx)", ctx, empty)
-	c.putContext("full.PutContext(ctx, 2)", ctx, full, 2)
-	c.putContext("rendezvous.PutContext(ctx, 2)", ctx, rv, 2)
-	c.quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
-
-	cancel()
-	for i := 0; i < 3; i++ {
-		r := c.next(t, "ctx was cancelled (was every waiter woken, or only one?)")
-		if r.label != "empty.GetContext(ctx)" && r.label != "full.PutContext(ctx, 2)" && r.label != "rendezvous.PutContext(ctx, 2)" {
-			t.Fatalf("%v, but it should still be waiting: only the calls with ctx were to give up when ctx was cancelled", r)
+	for _, w := range second {
+		w.ctx.cancel()
+	}
+	for i, w := range second {
+		timer := time.NewTimer(testkit.Patience)
+		select {
+		case <-w.op.Finished():
+		case <-timer.C:
+			t.Fatalf("%s did not return within %v after its context was cancelled, while %s, which started waiting earlier on the same queue, waited on (its context was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
+				w.what, testkit.Patience, first[i].what)
 		}
-		if !testkit.Is(r.err, context.Canceled) {
-			t.Fatalf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
+		timer.Stop()
+		if !testkit.Is(w.err, context.Canceled) {
+			t.Fatalf("%s = %s, want context.Canceled (its context was cancelled while it waited)", w.what, errName(w.err))
 		}
 	}
-	c.quiet(t, testkit.Grace, "only the calls with ctx give up when ctx is cancelled")
+	for _, w := range first {
+		w.op.StaysBlocked(t, testkit.Grace, w.what+" (only the calls whose context was cancelled give up)")
+	}
 
-	put(t, empty, 5, "empty.Get() was waiting")
+	put(t, empty, 5, "empty.GetContext(first) was waiting")
 	get(t, full, 0, "0 was the item in the full queue")
-	get(t, full, 1, "full.Put(1) was waiting, and a Get made room")
-	get(t, rv, 1, "rendezvous.Put(1) was waiting")
-	for label, r := range c.all(t, "a Get or a Put released each of them") {
-		want := call{label: label}
-		if label == "empty.Get()" {
-			want.v = 5
+	get(t, full, 1, "full.PutContext(first, 1) was waiting, and a Get made room")
+	get(t, rv, 1, "rendezvous.PutContext(first, 1) was waiting")
+	for _, w := range first {
+		w.op.Finishes(t, testkit.Patience, w.what+", served after the other calls were cancelled,")
+		if w.err != nil {
+			t.Errorf("%s = %s, want nil (it was served; its context was never cancelled)", w.what, errName(w.err))
 		}
-		if r != want {
-			t.Errorf("%v, want %v", r, want)
-		}
+		w.ctx.cancel()
 	}
-	tryGet(t, full, 0, ErrEmpty, "full.PutContext(ctx, 2) gave up, so 2 must not have been added")
-	tryGet(t, rv, 0, ErrEmpty, "rendezvous.PutContext(ctx, 2) gave up, so its offer must have been withdrawn")
+	if got != 5 {
+		t.Errorf("empty.GetContext(first) = %d, want 5 (the only item put)", got)
+	}
+	tryGet(t, full, 0, ErrEmpty, "full.PutContext(second, 2) gave up, so 2 must not have been added")
+	tryGet(t, rv, 0, ErrEmpty, "rendezvous.PutContext(second, 2) gave up, so its offer must have been withdrawn")
 }
 
 // TestRendezvousQueuedPutters has three Puts wait on a rendezvous queue:

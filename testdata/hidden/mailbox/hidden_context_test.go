@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -96,4 +97,144 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 		}
 	}
 	tryReceive(t, rv, "rv", Message{}, ErrWouldBlock, "every sender had been served")
+}
+
+// TestCancelJustBeforeWait cancels the context of a call at the worst
+// moment: after the call has checked ctx.Err() and found it nil, and
+// before it calls Wait. The context is one of the test's own: the call's
+// check of ctx.Err() cancels it, lets the callback registered with
+// context.AfterFunc run as far as it can, and only then answers nil. A
+// callback that takes the lock before it broadcasts has to wait until the
+// call is in Wait, and then wakes it; one that broadcasts without the lock
+// broadcasts to nobody, and the call sleeps on.
+func TestCancelJustBeforeWait(t *testing.T) {
+	po := newOffice(t)
+	receiveFrom := func(box *Mailbox) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := box.ReceiveContext(ctx); return err }
+	}
+	tryReceiveFrom := func(box *Mailbox) func() error {
+		return func() error { _, err := box.TryReceive(); return err }
+	}
+	for _, k := range []struct {
+		name     string
+		capacity int
+	}{
+		{"rendezvous", 0},
+		{"bounded", 1},
+		{"unbounded", Unbounded},
+	} {
+		box := create(t, po, "receivers "+k.name, k.capacity)
+		label := fmt.Sprintf("%s.ReceiveContext(ctx)", k.name)
+		cancelJustBeforeWait(t, label, fmt.Sprintf("the mailbox, of capacity %s, was empty", capName(k.capacity)),
+			receiveFrom(box), k.name+".TryReceive()", tryReceiveFrom(box), ErrWouldBlock)
+		if k.capacity == 0 {
+			trySend(t, box, k.name, text("p", "x"), ErrWouldBlock,
+				label+" had given up, so no receiver was waiting; a message handed to it would be lost")
+		}
+	}
+
+	offers := create(t, po, "senders rendezvous", 0)
+	cancelJustBeforeWait(t, "rendezvous.SendContext(ctx, msg)", "no receiver came to the rendezvous mailbox",
+		func(ctx context.Context) error { return offers.SendContext(ctx, text("p", "withdrawn")) },
+		"rendezvous.TrySend(msg)", func() error { return offers.TrySend(text("p", "probe")) }, ErrWouldBlock)
+	tryReceive(t, offers, "rendezvous", Message{}, ErrWouldBlock,
+		"the only sender had given up when its context was cancelled, so its message must have been withdrawn")
+
+	full := create(t, po, "senders full", 1)
+	send(t, full, "full", text("p", "in"), "the mailbox was empty")
+	cancelJustBeforeWait(t, "full.SendContext(ctx, msg)", "the mailbox held 1 of 1 messages",
+		func(ctx context.Context) error { return full.SendContext(ctx, text("p", "withdrawn")) },
+		"full.TrySend(msg)", func() error { return full.TrySend(text("p", "probe")) }, ErrWouldBlock)
+	tryReceive(t, full, "full", text("p", "in"), nil, "that message was in the mailbox")
+	tryReceive(t, full, "full", Message{}, ErrWouldBlock, "the SendContext that gave up must not have delivered its message")
+}
+
+// TestCancelWakesItsOwnWaiter lets two calls wait on the same mailbox, each
+// with a context of its own, and cancels the context of the one that
+// started waiting last. Waking one waiter (Signal) wakes the one that has
+// waited longest, which is the other call: it goes back to waiting, and
+// the cancelled call sleeps on. The test waits until the first call really
+// waits before it starts the second.
+func TestCancelWakesItsOwnWaiter(t *testing.T) {
+	po := newOffice(t)
+	for _, k := range []struct {
+		name     string
+		capacity int
+		senders  bool // the calls are senders on a full mailbox, not receivers on an empty one
+	}{
+		{"rendezvous", 0, false},
+		{"bounded", 1, false},
+		{"unbounded", Unbounded, false},
+		{"rendezvous", 0, true},
+		{"bounded", 1, true},
+	} {
+		role := "receivers"
+		if k.senders {
+			role = "senders"
+		}
+		box := create(t, po, role+" "+k.name, k.capacity)
+		why := fmt.Sprintf("the mailbox, of capacity %s, was empty", capName(k.capacity))
+		var got Message // what the first call received
+		call := func(label string) (string, func(context.Context) error) {
+			if k.senders {
+				return fmt.Sprintf("%s.SendContext(%s, msg)", k.name, label), func(ctx context.Context) error {
+					return box.SendContext(ctx, text("p", label))
+				}
+			}
+			return fmt.Sprintf("%s.ReceiveContext(%s)", k.name, label), func(ctx context.Context) error {
+				msg, err := box.ReceiveContext(ctx)
+				if label == "first" {
+					got = msg
+				}
+				return err
+			}
+		}
+		probeWhat, probe := k.name+".TryReceive()", func() error { _, err := box.TryReceive(); return err }
+		if k.senders {
+			probeWhat, probe = k.name+".TrySend(msg)", func() error { return box.TrySend(text("p", "probe")) }
+			if k.capacity > 0 {
+				send(t, box, k.name, text("p", "in"), "the mailbox was empty")
+				why = fmt.Sprintf("the mailbox held %d of %d messages", k.capacity, k.capacity)
+			} else {
+				why = "no receiver came to the rendezvous mailbox"
+			}
+		}
+
+		first, second := newTestCtx(), newTestCtx()
+		firstWhat, firstCall := call("first")
+		a := startWaiting(t, firstWhat, why, first, firstCall, probeWhat, probe, ErrWouldBlock)
+		secondWhat, secondCall := call("second")
+		b := startWaiting(t, secondWhat, why+", and "+firstWhat+" was waiting already", second, secondCall, probeWhat, probe, ErrWouldBlock)
+
+		second.cancel()
+		timer := time.NewTimer(testkit.Patience)
+		select {
+		case <-b.op.Finished():
+		case <-timer.C:
+			t.Fatalf("%s did not return within %v after second was cancelled, while %s, which started waiting earlier on the same mailbox, waited on (first was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
+				secondWhat, testkit.Patience, firstWhat)
+		}
+		timer.Stop()
+		if !testkit.Is(b.err, context.Canceled) {
+			t.Fatalf("%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.err))
+		}
+
+		// The first call is still waiting, and is served as usual.
+		if k.senders {
+			if k.capacity > 0 {
+				receive(t, box, k.name, text("p", "in"), "that message was in the mailbox")
+			}
+			receive(t, box, k.name, text("p", "first"), firstWhat+" was the only sender left waiting")
+		} else {
+			send(t, box, k.name, text("p", "for first"), firstWhat+" was the only receiver left waiting")
+		}
+		a.op.Finishes(t, testkit.Patience, firstWhat+", served after second was cancelled,")
+		if a.err != nil || !k.senders && !sameMessage(got, text("p", "for first")) {
+			if k.senders {
+				t.Fatalf("%s = %s, want nil (a receiver took its message; its context was never cancelled)", firstWhat, errName(a.err))
+			}
+			t.Fatalf("%s = %s, %s, want %s, nil (that message was sent while it waited; its context was never cancelled)", firstWhat, show(got), errName(a.err), show(text("p", "for first")))
+		}
+		first.cancel()
+	}
 }

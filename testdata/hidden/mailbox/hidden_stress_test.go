@@ -154,3 +154,87 @@ func TestPerSenderOrder(t *testing.T) {
 		res.checkOrder(t)
 	}
 }
+
+// TestPostOfficeFromManyGoroutines calls Create, Open and Delete from many
+// goroutines at once, while messages flow through a mailbox of the same
+// post office. Each goroutine creates, opens and deletes mailboxes of its
+// own name, and opens (and tries to create) a shared one; the race
+// detector reports a name table that is used without its lock. The
+// goroutines share nothing else, so nothing but the post office's own
+// lock orders their uses of the table.
+func TestPostOfficeFromManyGoroutines(t *testing.T) {
+	testkit.AtLeastProcs(t, 4)
+	po := newOffice(t)
+	create(t, po, "shared", Unbounded)
+	const churners, flowers, rounds = 6, 2, 100
+	problems := make([]string, churners+flowers)
+	what := fmt.Sprintf("%d goroutines each creating, opening and deleting a mailbox %d times, while %d others send and receive through a shared mailbox",
+		churners, rounds, flowers)
+	testkit.Together(t, churners+flowers, testkit.Patience, what, func(g int) {
+		fail := func(format string, args ...any) { problems[g] = fmt.Sprintf(format, args...) }
+		if g >= churners {
+			// Messages flow: each of these sends and receives its own
+			// messages through the shared mailbox, opened afresh each
+			// round.
+			for i := 0; i < rounds; i++ {
+				box, err := po.Open("shared")
+				if err != nil {
+					fail("po.Open(%q) = %s, want nil (the mailbox was never deleted)", "shared", errName(err))
+					return
+				}
+				if err := box.Send(text(fmt.Sprint("flow ", g), fmt.Sprint(i))); err != nil {
+					fail("box.Send(msg) = %s, want nil (an unbounded mailbox always has room)", errName(err))
+					return
+				}
+				if _, err := box.Receive(); err != nil {
+					fail("box.Receive() = %s, want nil (a message had just been sent)", errName(err))
+					return
+				}
+			}
+			return
+		}
+		name := fmt.Sprint("box of goroutine ", g)
+		for i := 0; i < rounds; i++ {
+			box, err := po.Create(name, 1)
+			if err != nil || box == nil {
+				fail("po.Create(%q, 1) = %v, %s, want a mailbox and nil (no mailbox of that name existed: round %d)", name, box, errName(err), i)
+				return
+			}
+			again, err := po.Open(name)
+			if err != nil || again == nil {
+				fail("po.Open(%q) = %v, %s, want a mailbox and nil (it had just been created)", name, again, errName(err))
+				return
+			}
+			msg := text(name, fmt.Sprint(i))
+			if err := box.TrySend(msg); err != nil {
+				fail("box.TrySend(%s) = %s, want nil (the mailbox was new and empty)", show(msg), errName(err))
+				return
+			}
+			if got, err := again.TryReceive(); err != nil || !sameMessage(got, msg) {
+				fail("again.TryReceive() = %s, %s, want %s, nil (again was opened by name after box was created: both reach the same mailbox)", show(got), errName(err), show(msg))
+				return
+			}
+			if _, err := po.Open("shared"); err != nil {
+				fail("po.Open(%q) = %s, want nil (the mailbox was never deleted)", "shared", errName(err))
+				return
+			}
+			if _, err := po.Create("shared", 1); !testkit.Is(err, ErrExists) {
+				fail("po.Create(%q, 1) = %s, want ErrExists (a mailbox of that name existed)", "shared", errName(err))
+				return
+			}
+			if err := po.Delete(name); err != nil {
+				fail("po.Delete(%q) = %s, want nil (it had been created)", name, errName(err))
+				return
+			}
+			if _, err := po.Open(name); !testkit.Is(err, ErrNoMailbox) {
+				fail("po.Open(%q) = %s, want ErrNoMailbox (it had just been deleted)", name, errName(err))
+				return
+			}
+		}
+	})
+	for _, p := range problems {
+		if p != "" {
+			t.Error(p)
+		}
+	}
+}
