@@ -127,6 +127,29 @@ func TestSlowClientIsDropped(t *testing.T) {
 			maxFrames, frameSize, queueLen)
 	}
 
+	// slow has read nothing, so its writer is stuck in a Write: the server
+	// must close slow's connection itself when it drops it, not leave that
+	// to a writer that may never come back from its Write.
+	var slowConn *trackedConn
+	l.mu.Lock()
+	for _, tc := range l.conns {
+		if tc.RemoteAddr().String() == slow.LocalAddr().String() {
+			slowConn = tc
+		}
+	}
+	l.mu.Unlock()
+	if slowConn == nil {
+		t.Fatalf("the server accepted no connection from the slow client's address %v", slow.LocalAddr())
+	}
+	// Bounded: Patience in all, in steps of a millisecond.
+	for deadline := time.Now().Add(testkit.Patience); !slowConn.isClosed(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("srv.Clients() = 2: the slow client was dropped, but its connection was still open %v later, while it read nothing: "+
+				"close a dropped client's connection when you drop it (its writer is stuck in a Write to a client that does not read, and would close it only once that Write ends)",
+				testkit.Patience)
+		}
+	}
+
 	// slow gets what was sent to it before the drop, in order and without
 	// gaps, then the end of its stream.
 	for k := 0; ; k++ {
