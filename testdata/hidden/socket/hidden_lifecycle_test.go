@@ -11,8 +11,13 @@ package socket
 //   - writer-leaves-unlocked: TestFailingWritersLeaveUnderLock makes the
 //     writes to several clients fail at once, while others broadcast; the
 //     race detector sees a client taken out of the set without the lock.
-//   - udp-limit: TestCallLargestRequest sends the largest request that
-//     fits in a datagram, and one byte more.
+//   - shutdown-returns-early: TestCloseWaitsForItsGoroutines does the same
+//     for Shutdown.
+//   - accepted-while-closing: TestConnAcceptedWhileClosing hands the
+//     server a new connection just as Close closes the listener.
+//   - udp-limit-off-by-one: TestCallExactSizes sends the largest request
+//     that fits in a datagram, and one byte more, and replies with an empty
+//     response (a reply of exactly IDLen bytes).
 
 import (
 	"context"
@@ -101,6 +106,40 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 	expectEnd(t, a, "a", "srv.Close()")
 	expectEnd(t, b, "b", "srv.Close()")
 
+	// The same for Shutdown: it returns once the writers have sent what
+	// was queued and every goroutine has ended, not before.
+	held2 := &heldListener{Listener: listenTCP(t), entered: make(chan struct{}, 8), release: make(chan struct{})}
+	srv2 := &Server{}
+	r2 := serve(t, srv2, held2)
+	c, d := dial(t, held2), dial(t, held2)
+	released2 := false
+	letGo2 := func() {
+		if !released2 {
+			released2 = true
+			close(held2.release)
+		}
+	}
+	t.Cleanup(letGo2)
+	waitClients(t, srv2, 2, "two clients connected")
+	mustSend(t, c, "c", []byte("for d"))
+	testkit.Within(t, testkit.Patience, "the server's Write of c's frame to d", func() { <-held2.entered })
+	shutting := testkit.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*testkit.Patience)
+		defer cancel()
+		err = srv2.Shutdown(ctx)
+	})
+	shutting.StaysBlocked(t, testkit.Grace,
+		"srv.Shutdown(ctx) while a goroutine of the server was still inside conn.Write, sending a queued frame (Shutdown returns once the queued frames are sent and every goroutine of the server has ended)")
+	letGo2()
+	shutting.Finishes(t, testkit.Patience, "srv.Shutdown(ctx) once the server's last Write returned")
+	if err != nil {
+		t.Errorf("srv.Shutdown(ctx) = %v, want nil (the queued frame was sent)", err)
+	}
+	r2.serveReturned(t, "srv.Shutdown(ctx)")
+	mustReceive(t, d, "d", []byte("for d"), `"for d" from c, queued before the shutdown`)
+	expectEnd(t, c, "c", "srv.Shutdown(ctx)")
+	expectEnd(t, d, "d", "srv.Shutdown(ctx)")
+
 	// Serve on a closed server refuses, and closes the listener it was
 	// given, as every return of Serve does.
 	l := &closeWatcher{Listener: listenTCP(t)}
@@ -111,6 +150,59 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 	}
 	if !l.closed.Load() {
 		t.Errorf("srv.Serve(l) on a closed server returned and left l open, want l closed: Serve always closes its listener, or clients that dial it wait for ever for a server that is gone")
+	}
+}
+
+// A lateListener hands the server the connection it accepted only once the
+// listener is being closed: a client that connects just as the server
+// closes.
+type lateListener struct {
+	*trackingListener
+	got     chan struct{} // a value once Accept has a connection in hand
+	closing chan struct{}
+	once    sync.Once
+}
+
+func (l *lateListener) Accept() (net.Conn, error) {
+	c, err := l.trackingListener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.got <- struct{}{}
+	<-l.closing
+	return c, nil
+}
+
+func (l *lateListener) Close() error {
+	l.once.Do(func() { close(l.closing) })
+	return l.trackingListener.Close()
+}
+
+func TestConnAcceptedWhileClosing(t *testing.T) {
+	testkit.NoGoroutineLeaks(t)
+	l := &lateListener{trackingListener: track(listenTCP(t)), got: make(chan struct{}, 1), closing: make(chan struct{})}
+	srv := &Server{}
+	r := serve(t, srv, l)
+	late := dial(t, l)
+	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.got })
+
+	// Accept returns the connection once Close has closed the listener:
+	// the server must close it (it is nobody's client), release its lock,
+	// and let Serve return.
+	var err error
+	testkit.Within(t, testkit.Patience,
+		"srv.Close() while Serve was receiving a new connection (does Serve release the lock on every path, and return once the listener is closed?)",
+		func() { err = srv.Close() })
+	if err != nil {
+		t.Errorf("srv.Close() = %v, want nil", err)
+	}
+	r.serveReturned(t, "srv.Close()")
+	if open, accepted := l.open(); open != 0 {
+		t.Fatalf("after srv.Close() returned, %d of the %d connections the server accepted were still open: a connection that Accept returns after Close must be closed too (it leaks otherwise)", open, accepted)
+	}
+	expectEnd(t, late, "late", "srv.Close()")
+	if n := clientsNow(t, srv); n != 0 {
+		t.Errorf("srv.Clients() = %d after srv.Close(), want 0", n)
 	}
 }
 
@@ -194,7 +286,7 @@ func TestFailingWritersLeaveUnderLock(t *testing.T) {
 	waitClients(t, srv, healthy, fmt.Sprintf("the %d clients whose connections failed on write must be gone", broken))
 }
 
-func TestCallLargestRequest(t *testing.T) {
+func TestCallExactSizes(t *testing.T) {
 	if runtime.GOOS == "darwin" {
 		t.Skip("macOS limits a UDP datagram to 9216 bytes by default (net.inet.udp.maxdgram); the grader runs this test on Linux")
 	}
@@ -243,5 +335,20 @@ func TestCallLargestRequest(t *testing.T) {
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, the largest request) after its reply was sent")
 	if err != nil || string(resp) != "got it" {
 		t.Errorf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen = %d bytes) = %q, %s, want \"got it\", nil (the limit is inclusive)", len(largest), resp, errName(err))
+	}
+
+	// An empty response: a reply of exactly IDLen bytes is a reply. A
+	// second reply to the same call comes right after it, for a client
+	// that skipped the first.
+	op = testkit.Go(func() { resp, err = cl.Call(context.Background(), addr, []byte("anything?")) })
+	d, ok = nextDatagram(t, srv, testkit.Patience)
+	if !ok {
+		t.Fatalf("the server got nothing from cl.Call(ctx, addr, \"anything?\") within %v", testkit.Patience)
+	}
+	reply(t, srv, d.from, d.id, "")
+	reply(t, srv, d.from, d.id, "not this one")
+	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, \"anything?\") after its reply was sent")
+	if err != nil || len(resp) != 0 {
+		t.Errorf("cl.Call(ctx, addr, \"anything?\") = %q, %s, want \"\", nil: its first reply was the 4 bytes of its ID and nothing more, an empty response (only a datagram shorter than IDLen is no reply)", resp, errName(err))
 	}
 }
