@@ -139,9 +139,13 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	}
 	a, b := net.Pipe()
 	defer a.Close()
-	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(b) })
+	tb := &trackConn{Conn: b}
+	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(tb) })
 	if !testkit.Is(err2, rpc.ErrShutdown) {
 		t.Errorf("srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
+	}
+	if !tb.closed.Load() {
+		t.Errorf("srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
 	}
 	testkit.Within(t, testkit.Patience, "a second srv.Close()", func() { ts.Close() })
 }

@@ -203,6 +203,58 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 	}
 }
 
+// A lateListener hands the server the connection it accepted only once the
+// listener is being closed: a client that connects just as the server
+// closes.
+type lateListener struct {
+	*trackListener
+	got     chan struct{} // a value once Accept has a connection in hand
+	closing chan struct{}
+	once    sync.Once
+}
+
+func (l *lateListener) Accept() (net.Conn, error) {
+	c, err := l.trackListener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.got <- struct{}{}
+	<-l.closing
+	return c, nil
+}
+
+func (l *lateListener) Close() error {
+	l.once.Do(func() { close(l.closing) })
+	return l.trackListener.Close()
+}
+
+// TestConnAcceptedWhileClosing lets Serve receive a new connection just as
+// Close closes its listener: Serve must close that connection (nobody will
+// serve it) and return ErrShutdown.
+func TestConnAcceptedWhileClosing(t *testing.T) {
+	testkit.NoGoroutineLeaks(t)
+	ts := newTestServer(t)
+	l := &lateListener{trackListener: &trackListener{Listener: listenTCP(t)}, got: make(chan struct{}, 1), closing: make(chan struct{})}
+	served, serveErr := serve(ts.Server, l)
+	conn, err := net.DialTimeout("tcp", l.Addr().String(), testkit.Patience)
+	if err != nil {
+		t.Fatalf("net.Dial(\"tcp\", %q) = %v", l.Addr().String(), err)
+	}
+	defer conn.Close()
+	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.got })
+
+	testkit.Within(t, testkit.Patience, "srv.Close() while Serve was receiving a new connection", func() { ts.Close() })
+	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
+	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
+		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
+	}
+	for i, tc := range l.accepted() {
+		if !tc.closed.Load() {
+			t.Errorf("connection %d, which Accept returned just as the server was closing, is still open after srv.Serve(l) returned, want it closed: nobody will serve it (it leaks, and its client waits for ever)", i+1)
+		}
+	}
+}
+
 // TestCancelledCallForgottenUnderLock cancels a call while the client's
 // reader is busy with replies: the call takes itself out of the table of
 // pending calls while the reader looks replies up in it, so both need the
