@@ -11,6 +11,9 @@ package socket
 //     four clients, on TCP and on a Unix socket, all sending at once, and
 //     counts every frame each one receives; TestSlowClientIsDropped checks
 //     that a client that fell behind is dropped, not left with gaps.
+//   - dropped-client-left-open: TestSlowClientIsDropped checks that the
+//     slow client's connection is closed when it is dropped, while it
+//     still reads nothing (its writer is stuck in a Write meanwhile).
 //   - shutdown-leaks: TestShutdownLeavesNothing and
 //     TestShutdownGivesUpOnStuckClient check, after Shutdown, that every
 //     connection the server accepted is closed, every client sees the end
