@@ -128,17 +128,24 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	}
 
 	// A closed server refuses to serve.
-	l2 := listenTCP(t)
+	l2 := &closeWatcher{Listener: listenTCP(t)}
 	var err2 error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) on a closed server", func() { err2 = ts.Serve(l2) })
 	if !testkit.Is(err2, rpc.ErrShutdown) {
 		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrShutdown", errText(err2))
 	}
+	if !l2.closed.Load() {
+		t.Errorf("srv.Serve(l) on a closed server returned and left l open, want l closed: Close closes the listeners, and a Serve that comes after Close must close its own, or clients that dial it wait for ever")
+	}
 	a, b := net.Pipe()
 	defer a.Close()
-	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(b) })
+	tb := &trackConn{Conn: b}
+	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(tb) })
 	if !testkit.Is(err2, rpc.ErrShutdown) {
 		t.Errorf("srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
+	}
+	if !tb.closed.Load() {
+		t.Errorf("srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
 	}
 	testkit.Within(t, testkit.Patience, "a second srv.Close()", func() { ts.Close() })
 }

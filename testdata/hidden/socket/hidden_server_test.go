@@ -11,6 +11,9 @@ package socket
 //     four clients, on TCP and on a Unix socket, all sending at once, and
 //     counts every frame each one receives; TestSlowClientIsDropped checks
 //     that a client that fell behind is dropped, not left with gaps.
+//   - dropped-client-left-open: TestSlowClientIsDropped checks that the
+//     slow client's connection is closed when it is dropped, while it
+//     still reads nothing (its writer is stuck in a Write meanwhile).
 //   - shutdown-leaks: TestShutdownLeavesNothing and
 //     TestShutdownGivesUpOnStuckClient check, after Shutdown, that every
 //     connection the server accepted is closed, every client sees the end
@@ -125,6 +128,29 @@ func TestSlowClientIsDropped(t *testing.T) {
 		t.Fatalf("srv.Clients() = 3 after b sent %d frames of %d bytes that one client never read, want 2: "+
 			"with a queue of %d frames the slow client's queue was full long ago, and a client whose queue is full must be dropped (its connection closed), not skipped",
 			maxFrames, frameSize, queueLen)
+	}
+
+	// slow has read nothing, so its writer is stuck in a Write: the server
+	// must close slow's connection itself when it drops it, not leave that
+	// to a writer that may never come back from its Write.
+	var slowConn *trackedConn
+	l.mu.Lock()
+	for _, tc := range l.conns {
+		if tc.RemoteAddr().String() == slow.LocalAddr().String() {
+			slowConn = tc
+		}
+	}
+	l.mu.Unlock()
+	if slowConn == nil {
+		t.Fatalf("the server accepted no connection from the slow client's address %v", slow.LocalAddr())
+	}
+	// Bounded: Patience in all, in steps of a millisecond.
+	for deadline := time.Now().Add(testkit.Patience); !slowConn.isClosed(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("srv.Clients() = 2: the slow client was dropped, but its connection was still open %v later, while it read nothing: "+
+				"close a dropped client's connection when you drop it (its writer is stuck in a Write to a client that does not read, and would close it only once that Write ends)",
+				testkit.Patience)
+		}
 	}
 
 	// slow gets what was sent to it before the drop, in order and without
