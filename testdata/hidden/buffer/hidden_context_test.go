@@ -31,10 +31,10 @@ func TestContextCancelWhileWaiting(t *testing.T) {
 	c.getContext("rendezvous.GetContext(ctx) with no Put", ctx, asks)
 	c.putContext("bounded.PutContext(ctx, 9) on a full queue", ctx, full, 9)
 	c.putContext("rendezvous.PutContext(ctx, 9) with no Get", ctx, offers, 9)
-	c.quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
+	c.Quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
 
 	cancel()
-	for _, r := range c.all(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
+	for _, r := range c.All(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
 		if !testkit.Is(r.err, context.Canceled) {
 			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
 		}
@@ -81,7 +81,7 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 	c.putContext("rendezvous.PutContext(ctx, 2)", ctx, offers, 2)
 	c.getContext("rendezvous.GetContext(ctx)", ctx, asks)
 	c.getContext("empty.GetContext(short)", short, NewUnbounded[int]())
-	c.quiet(t, testkit.Grace, "the queues were empty or full")
+	c.Quiet(t, testkit.Grace, "the queues were empty or full")
 
 	stop()
 	put(t, empty, 3, "empty.GetContext(ctx) was waiting")
@@ -95,7 +95,7 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 		"rendezvous.GetContext(ctx)":    {v: 4},
 		"empty.GetContext(short)":       {err: context.Canceled},
 	}
-	for label, r := range c.all(t, "each call was served, or its context cancelled") {
+	for label, r := range c.All(t, "each call was served, or its context cancelled") {
 		w := want[label]
 		w.label = label
 		if r.v != w.v || !sameErr(r.err, w.err) {

@@ -38,12 +38,12 @@ func TestCapacityExact(t *testing.T) {
 		}
 		waiting.put(fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n), q, n)
 	}
-	waiting.quiet(t, testkit.Grace, "each queue held as many items as its capacity")
+	waiting.Quiet(t, testkit.Grace, "each queue held as many items as its capacity")
 
 	for _, n := range capacities {
 		q := queues[n]
 		tryGet(t, q, 0, nil, fmt.Sprintf("0 was the first item put into the queue of capacity %d", n))
-		r := waiting.next(t, fmt.Sprintf("a TryGet made room in the full queue of capacity %d", n))
+		r := waiting.Next(t, fmt.Sprintf("a TryGet made room in the full queue of capacity %d", n))
 		if want := fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n); r.label != want || r.err != nil {
 			t.Fatalf("%v, want %s = nil (a TryGet had made room in that queue)", r, want)
 		}

@@ -31,16 +31,16 @@ func TestGetWaitersRecheck(t *testing.T) {
 		for i := 1; i <= 3; i++ {
 			c.get(fmt.Sprintf("q.Get() (getter %d)", i), k.q)
 		}
-		c.quiet(t, testkit.Grace, fmt.Sprintf("the queue, made by %s, was empty", k.name))
+		c.Quiet(t, testkit.Grace, fmt.Sprintf("the queue, made by %s, was empty", k.name))
 		for item := 1; item <= 3; item++ {
 			waiting := 4 - item
 			put(t, k.q, item, fmt.Sprintf("%d Gets were waiting on a queue made by %s", waiting, k.name))
-			r := c.next(t, fmt.Sprintf("q.Put(%d) with %d Gets waiting", item, waiting))
+			r := c.Next(t, fmt.Sprintf("q.Put(%d) with %d Gets waiting", item, waiting))
 			if r.err != nil || r.v != item {
 				t.Fatalf("%v, want %d, nil (%d was put while it waited, on a queue made by %s)", r, item, item, k.name)
 			}
 			if waiting > 1 {
-				c.quiet(t, testkit.Grace, fmt.Sprintf(
+				c.Quiet(t, testkit.Grace, fmt.Sprintf(
 					"only one item, %d, was put, and another Get took it: a Get that wakes up must check again that an item is there, and wait again if not (for, not if, around Wait)", item))
 			}
 		}
@@ -60,16 +60,16 @@ func TestPutWaitersRecheck(t *testing.T) {
 		item[label] = v
 		c.put(label, q, v)
 	}
-	c.quiet(t, testkit.Grace, "the queue held 1 of 1 items")
+	c.Quiet(t, testkit.Grace, "the queue held 1 of 1 items")
 
 	get(t, q, 0, "0 was put before the three waiting Puts")
 	for waiting := 3; waiting > 0; waiting-- {
-		r := c.next(t, fmt.Sprintf("a Get made room in the full queue, with %d Puts waiting", waiting))
+		r := c.Next(t, fmt.Sprintf("a Get made room in the full queue, with %d Puts waiting", waiting))
 		if r.err != nil {
 			t.Fatalf("%v, want nil (a Get made room for one item)", r)
 		}
 		if waiting > 1 {
-			c.quiet(t, testkit.Grace, fmt.Sprintf(
+			c.Quiet(t, testkit.Grace, fmt.Sprintf(
 				"a Get made room for one item, and %s took it: a Put that wakes up must check again that there is room, and wait again if not (for, not if, around Wait)", r.label))
 		}
 		tryPut(t, q, 99, ErrFull, fmt.Sprintf("%s had just filled the queue of capacity 1", r.label))
@@ -95,7 +95,7 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 	// The calls that are not cancelled wait first, each with a context of
 	// its own that is never cancelled.
 	var got int // what empty.GetContext(first) returned
-	first := []*waiter{
+	first := []*testkit.Waiter{
 		startWaiting(t, "empty.GetContext(first)", "the queue was empty", newTestCtx(),
 			func(ctx context.Context) (err error) { got, err = empty.GetContext(ctx); return err },
 			"empty.TryGet()", tryGetOn(empty), ErrEmpty),
@@ -106,7 +106,7 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 			func(ctx context.Context) error { return rv.PutContext(ctx, 1) },
 			"rendezvous.TryPut(8)", tryPutOn(rv), ErrFull),
 	}
-	second := []*waiter{
+	second := []*testkit.Waiter{
 		startWaiting(t, "empty.GetContext(second)", "the queue was empty, and empty.GetContext(first) was waiting already", newTestCtx(),
 			func(ctx context.Context) error { _, err := empty.GetContext(ctx); return err },
 			"empty.TryGet()", tryGetOn(empty), ErrEmpty),
@@ -119,23 +119,23 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 	}
 
 	for _, w := range second {
-		w.ctx.cancel()
+		w.Ctx.Cancel()
 	}
 	for i, w := range second {
 		timer := time.NewTimer(testkit.Patience)
 		select {
-		case <-w.op.Finished():
+		case <-w.Op.Finished():
 		case <-timer.C:
 			t.Fatalf("%s did not return within %v after its context was cancelled, while %s, which started waiting earlier on the same queue, waited on (its context was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
-				w.what, testkit.Patience, first[i].what)
+				w.What, testkit.Patience, first[i].What)
 		}
 		timer.Stop()
-		if !testkit.Is(w.err, context.Canceled) {
-			t.Fatalf("%s = %s, want context.Canceled (its context was cancelled while it waited)", w.what, errName(w.err))
+		if !testkit.Is(w.Err, context.Canceled) {
+			t.Fatalf("%s = %s, want context.Canceled (its context was cancelled while it waited)", w.What, errName(w.Err))
 		}
 	}
 	for _, w := range first {
-		w.op.StaysBlocked(t, testkit.Grace, w.what+" (only the calls whose context was cancelled give up)")
+		w.Op.StaysBlocked(t, testkit.Grace, w.What+" (only the calls whose context was cancelled give up)")
 	}
 
 	put(t, empty, 5, "empty.GetContext(first) was waiting")
@@ -143,11 +143,11 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 	get(t, full, 1, "full.PutContext(first, 1) was waiting, and a Get made room")
 	get(t, rv, 1, "rendezvous.PutContext(first, 1) was waiting")
 	for _, w := range first {
-		w.op.Finishes(t, testkit.Patience, w.what+", served after the other calls were cancelled,")
-		if w.err != nil {
-			t.Errorf("%s = %s, want nil (it was served; its context was never cancelled)", w.what, errName(w.err))
+		w.Op.Finishes(t, testkit.Patience, w.What+", served after the other calls were cancelled,")
+		if w.Err != nil {
+			t.Errorf("%s = %s, want nil (it was served; its context was never cancelled)", w.What, errName(w.Err))
 		}
-		w.ctx.cancel()
+		w.Ctx.Cancel()
 	}
 	if got != 5 {
 		t.Errorf("empty.GetContext(first) = %d, want 5 (the only item put)", got)
@@ -166,7 +166,7 @@ func TestRendezvousQueuedPutters(t *testing.T) {
 	for v := 1; v <= 3; v++ {
 		c.put(fmt.Sprintf("q.Put(%d)", v), q, v)
 	}
-	c.quiet(t, testkit.Grace, "no Get had come to the rendezvous queue")
+	c.Quiet(t, testkit.Grace, "no Get had come to the rendezvous queue")
 
 	seen := map[int]bool{}
 	for i := 1; i <= 3; i++ {
@@ -180,7 +180,7 @@ func TestRendezvousQueuedPutters(t *testing.T) {
 		}
 		seen[v] = true
 	}
-	for label, r := range c.all(t, "three Gets took 1, 2 and 3") {
+	for label, r := range c.All(t, "three Gets took 1, 2 and 3") {
 		if r.err != nil {
 			t.Errorf("%s = %s, want nil (a Get took its item)", label, errName(r.err))
 		}
@@ -216,12 +216,12 @@ func TestCloseWakesEveryWaiter(t *testing.T) {
 	c.get("rendezvous.Get() (getter 1)", asks)
 	c.get("rendezvous.Get() (getter 2)", asks)
 	c.getContext("rendezvous.GetContext(ctx)", ctx, asks)
-	c.quiet(t, testkit.Grace, "the queues were empty or full, and none was closed yet")
+	c.Quiet(t, testkit.Grace, "the queues were empty or full, and none was closed yet")
 
 	for _, q := range []*Queue[int]{empty, unbounded, full, offers, asks} {
 		testkit.Within(t, testkit.Patience, "q.Close()", q.Close)
 	}
-	for _, r := range c.all(t, "every queue was closed (does Close wake every waiter, and does every waiter check whether the queue is closed?)") {
+	for _, r := range c.All(t, "every queue was closed (does Close wake every waiter, and does every waiter check whether the queue is closed?)") {
 		if !testkit.Is(r.err, ErrClosed) {
 			t.Errorf("%v, want ErrClosed (the queue was closed while it waited)", r)
 		}
@@ -342,10 +342,10 @@ func TestWaitingUsesNoCPU(t *testing.T) {
 	c.put("rendezvous.Put(2)", offers, 2)
 	c.get("rendezvous.Get()", asks)
 	c.getContext("rendezvous.GetContext(ctx)", ctx, asks)
-	c.quiet(t, testkit.Grace, "the queues were empty or full")
+	c.Quiet(t, testkit.Grace, "the queues were empty or full")
 
 	cpu0, wall0 := testkit.CPUTime(), time.Now()
-	c.quiet(t, window, "the queues were empty or full")
+	c.Quiet(t, window, "the queues were empty or full")
 	cpu, wall := testkit.CPUTime()-cpu0, time.Since(wall0)
 	share := cpu.Seconds() / wall.Seconds()
 	t.Logf("12 goroutines waited for %v and used %v of CPU time (%.1f%% of a processor); a goroutine that never stops got %.1f%% just before they started; the limit was %.1f%%",
@@ -358,7 +358,7 @@ func TestWaitingUsesNoCPU(t *testing.T) {
 	for _, q := range []*Queue[int]{empty, full, unbounded, offers, asks} {
 		testkit.Within(t, testkit.Patience, "q.Close()", q.Close)
 	}
-	c.all(t, "every queue was closed")
+	c.All(t, "every queue was closed")
 }
 
 // busyShare keeps the calling goroutine busy for d and returns the share

@@ -159,11 +159,11 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 		c.sendContext(short, "short", erin, "frank", "withdrawn"): true,
 	}
 	served := c.receiveContext(ctx, "ctx", bob, "carol")
-	c.quiet(t, testkit.Grace, "nobody was there to serve these calls")
+	c.Quiet(t, testkit.Grace, "nobody was there to serve these calls")
 
 	stop()
 	for i := 0; i < len(cancelled); i++ {
-		r := c.next(t, "short was cancelled (is a waiting call woken when its context is cancelled, and does it check ctx.Err() when it wakes?)")
+		r := c.Next(t, "short was cancelled (is a waiting call woken when its context is cancelled, and does it check ctx.Err() when it wakes?)")
 		if !cancelled[r.label] {
 			t.Fatalf("%v, but it should still be waiting (only the context short was cancelled)", r)
 		}
@@ -171,7 +171,7 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 			t.Errorf("%v, want context.Canceled (short was cancelled while it waited)", r)
 		}
 	}
-	c.quiet(t, testkit.Grace, "ctx was not cancelled, and nobody had sent to bob")
+	c.Quiet(t, testkit.Grace, "ctx was not cancelled, and nobody had sent to bob")
 	if t.Failed() {
 		return
 	}
@@ -184,7 +184,7 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 	tryReceive(t, frank, "erin", "", ErrWouldBlock, "erin's SendContext gave up, so its message must not have been added")
 
 	send(t, carol, "bob", "served", `bob was waiting in ReceiveContext(ctx, "carol")`)
-	r := c.next(t, `carol.Send("bob", "served")`)
+	r := c.Next(t, `carol.Send("bob", "served")`)
 	if r.label != served || string(r.msg) != "served" || r.err != nil {
 		t.Errorf(`%v, want %s = "served", nil`, r, served)
 	}

@@ -6,22 +6,17 @@ package direct
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
-	"testing"
-	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
 // A crowd is a group of calls, each running on a goroutine of its own,
 // that are expected to wait. The test watches them as a group: that none
-// returns for a while (quiet), then which one returns next (next).
-type crowd struct {
-	returned chan call
-	waiting  map[string]bool // labels of the calls that have not returned
-}
+// returns for a while (Quiet), which one returns next (Next), all of them
+// (All): testkit.Crowd does the watching.
+type crowd struct{ *testkit.Crowd[call] }
 
 // A call is one call of a crowd, and what it returned.
 type call struct {
@@ -43,21 +38,16 @@ func (c call) String() string {
 }
 
 func newCrowd() *crowd {
-	// Large enough that no call ever blocks on reporting.
-	return &crowd{returned: make(chan call, 100), waiting: map[string]bool{}}
+	return &crowd{testkit.NewCrowd(func(r call) string { return r.label })}
 }
 
 // start runs fn on a new goroutine as the call named label.
 func (c *crowd) start(label, kind string, fn func(r *call)) {
-	if c.waiting[label] {
-		panic("crowd: two calls named " + label)
-	}
-	c.waiting[label] = true
-	go func() {
+	c.Start(label, func() call {
 		r := call{label: label, kind: kind}
 		fn(&r)
-		c.returned <- r
-	}()
+		return r
+	})
 }
 
 // send starts p.Send(to, msg), labelled in call form.
@@ -100,58 +90,6 @@ func (c *crowd) receiveAnyContext(ctx context.Context, ctxName string, p *Proces
 	label := fmt.Sprintf("%s.ReceiveAnyContext(%s)", p.Name(), ctxName)
 	c.start(label, "any", func(r *call) { r.from, r.msg, r.err = p.ReceiveAnyContext(ctx) })
 	return label
-}
-
-// stillWaiting lists the calls that have not returned, sorted.
-func (c *crowd) stillWaiting() string {
-	var ls []string
-	for l := range c.waiting {
-		ls = append(ls, l)
-	}
-	sort.Strings(ls)
-	return strings.Join(ls, ", ")
-}
-
-// quiet watches the calls for d and fails the test if any of them returns.
-// why says why they must all still be waiting.
-func (c *crowd) quiet(t *testing.T, d time.Duration, why string) {
-	t.Helper()
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case r := <-c.returned:
-		delete(c.waiting, r.label)
-		t.Fatalf("%v, but it should still be waiting (%s)", r, why)
-	case <-timer.C:
-	}
-}
-
-// next waits up to testkit.Patience for one of the calls to return, and
-// returns it. after says what happened that should make one return.
-func (c *crowd) next(t *testing.T, after string) call {
-	t.Helper()
-	timer := time.NewTimer(testkit.Patience)
-	defer timer.Stop()
-	select {
-	case r := <-c.returned:
-		delete(c.waiting, r.label)
-		return r
-	case <-timer.C:
-		t.Fatalf("after %s, none of these calls returned within %v: %s", after, testkit.Patience, c.stillWaiting())
-		return call{}
-	}
-}
-
-// all waits for every call that has not returned yet and returns them by
-// label. after says what should have made them return.
-func (c *crowd) all(t *testing.T, after string) map[string]call {
-	t.Helper()
-	got := map[string]call{}
-	for len(c.waiting) > 0 {
-		r := c.next(t, after)
-		got[r.label] = r
-	}
-	return got
 }
 
 // numbered is the k-th message a process sends in a test: "alice 3".

@@ -268,7 +268,7 @@ func TestRendezvousHandover(t *testing.T) {
 		"carol": c.send(carol, "bob", "c"),
 		"dave":  c.send(dave, "bob", "d"),
 	}
-	c.quiet(t, testkit.Grace, "on a rendezvous network a Send returns only once its message is taken, and bob was not receiving")
+	c.Quiet(t, testkit.Grace, "on a rendezvous network a Send returns only once its message is taken, and bob was not receiving")
 	for left := 3; left > 0; left-- {
 		var from string
 		var msg []byte
@@ -277,13 +277,13 @@ func TestRendezvousHandover(t *testing.T) {
 		if err != nil || label[from] == "" || string(msg) != from[:1] {
 			t.Fatalf("bob.TryReceiveAny() = %q, %s, %s, want the message of one of the %d Sends waiting for bob, nil", from, quote(msg), errName(err), left)
 		}
-		s := c.next(t, fmt.Sprintf("bob's TryReceiveAny took %s's message", from))
+		s := c.Next(t, fmt.Sprintf("bob's TryReceiveAny took %s's message", from))
 		if s.label != label[from] || s.err != nil {
 			t.Fatalf("%v returned after bob took %s's message, want %s = nil (a Send returns when its own message is taken)", s, from, label[from])
 		}
 		delete(label, from)
 		if left > 1 {
-			c.quiet(t, testkit.Grace, fmt.Sprintf("bob had taken only %s's message, so the other Sends were still waiting for him", from))
+			c.Quiet(t, testkit.Grace, fmt.Sprintf("bob had taken only %s's message, so the other Sends were still waiting for him", from))
 		}
 	}
 }

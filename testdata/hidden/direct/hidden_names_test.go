@@ -91,20 +91,20 @@ func TestPeerExitWakesBlockedCalls(t *testing.T) {
 		c.sendContext(ctx, "ctx", carol, "bob", "c")
 		c.receive(dave, "bob")
 		c.receiveContext(ctx, "ctx", erin, "bob")
-		c.quiet(t, testkit.Grace, "bob neither received nor sent anything, "+on)
+		c.Quiet(t, testkit.Grace, "bob neither received nor sent anything, "+on)
 
 		forAnyone := newCrowd()
 		anyLabel := forAnyone.receiveAny(frank)
 
 		testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
-		for _, r := range c.all(t, "bob exited (does Exit wake the calls that wait on the process?)") {
+		for _, r := range c.All(t, "bob exited (does Exit wake the calls that wait on the process?)") {
 			if !testkit.Is(r.err, ErrPeerExited) {
 				t.Errorf("%v, want ErrPeerExited (bob exited while it waited for him, %s)", r, on)
 			}
 		}
-		forAnyone.quiet(t, testkit.Grace, "bob's exit must not end a ReceiveAny: other processes may still send")
+		forAnyone.Quiet(t, testkit.Grace, "bob's exit must not end a ReceiveAny: other processes may still send")
 		send(t, alice, "frank", "still here", "frank was waiting in ReceiveAny, "+on)
-		r := forAnyone.next(t, `alice.Send("frank", "still here")`)
+		r := forAnyone.Next(t, `alice.Send("frank", "still here")`)
 		if r.from != "alice" || string(r.msg) != "still here" || r.err != nil {
 			t.Errorf(`%v, want "alice", "still here", nil (%s)`, r, anyLabel)
 		}
@@ -131,10 +131,10 @@ func TestExitWakesOwnCalls(t *testing.T) {
 	c.receiveAny(bob)
 	c.send(bob, "alice", "never")
 	c.receiveAnyContext(ctx, "ctx", bob)
-	c.quiet(t, testkit.Grace, "alice neither sent nor received anything")
+	c.Quiet(t, testkit.Grace, "alice neither sent nor received anything")
 
 	testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
-	for _, r := range c.all(t, "bob exited (does Exit wake the process's own waiting calls?)") {
+	for _, r := range c.All(t, "bob exited (does Exit wake the process's own waiting calls?)") {
 		if !testkit.Is(r.err, ErrExited) {
 			t.Errorf("%v, want ErrExited (bob exited while the call waited)", r)
 		}

@@ -217,7 +217,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 	finish := func(s *setup, on string) {
 		t.Helper()
 		s.stopUnrelated()
-		r := s.c.next(t, "the context first was cancelled")
+		r := s.c.Next(t, "the context first was cancelled")
 		if r.label != s.unrelated || !testkit.Is(r.err, context.Canceled) {
 			t.Fatalf("%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
 		}
@@ -231,7 +231,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		label := s.c.receiveContext(s.target, "ctx", s.bob, "alice")
 		parked(s.target)
 		send(t, s.alice, "bob", "for bob", "the link from alice to bob had room, "+on)
-		r := s.c.next(t, `alice.Send("bob", "for bob") (was bob woken, or only carol, who was waiting longer?)`)
+		r := s.c.Next(t, `alice.Send("bob", "for bob") (was bob woken, or only carol, who was waiting longer?)`)
 		if r.label != label || string(r.msg) != "for bob" || r.err != nil {
 			t.Fatalf(`%v, want %s = "for bob", nil (alice sent bob a message while he waited, %s)`, r, label, on)
 		}
@@ -246,9 +246,9 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		})
 		label := s.c.sendContext(s.target, "ctx", s.alice, "bob", "2")
 		parked(s.target)
-		s.c.quiet(t, testkit.Grace, "the link from alice to bob was full, "+on)
+		s.c.Quiet(t, testkit.Grace, "the link from alice to bob was full, "+on)
 		receive(t, s.bob, "alice", "1", "alice had sent 1, "+on)
-		r := s.c.next(t, `bob.Receive("alice") made room in the link (was alice woken, or only carol, who was waiting longer?)`)
+		r := s.c.Next(t, `bob.Receive("alice") made room in the link (was alice woken, or only carol, who was waiting longer?)`)
 		if r.label != label || r.err != nil {
 			t.Fatalf("%v, want %s = nil (bob received 1 and made room for 2, %s)", r, label, on)
 		}
@@ -264,9 +264,9 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		on := "on a network made by New(0), with carol waiting in ReceiveContext(first, \"dave\") since before"
 		label := s.c.sendContext(s.target, "ctx", s.alice, "bob", "hello")
 		parked(s.target)
-		s.c.quiet(t, testkit.Grace, "on a rendezvous network a Send waits for its receiver, "+on)
+		s.c.Quiet(t, testkit.Grace, "on a rendezvous network a Send waits for its receiver, "+on)
 		receive(t, s.bob, "alice", "hello", "alice was waiting in Send, "+on)
-		r := s.c.next(t, `bob.Receive("alice") took alice's message (was alice woken, or only carol, who was waiting longer?)`)
+		r := s.c.Next(t, `bob.Receive("alice") took alice's message (was alice woken, or only carol, who was waiting longer?)`)
 		if r.label != label || r.err != nil {
 			t.Fatalf("%v, want %s = nil (bob took the message, %s)", r, label, on)
 		}
@@ -279,9 +279,9 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		on := "on a network made by New(Unbounded), with carol waiting in ReceiveContext(first, \"dave\") since before"
 		label := s.c.receiveContext(s.target, "ctx", s.bob, "alice")
 		parked(s.target)
-		s.c.quiet(t, testkit.Grace, "alice sent nothing to bob, "+on)
+		s.c.Quiet(t, testkit.Grace, "alice sent nothing to bob, "+on)
 		s.cancelTarget()
-		r := s.c.next(t, "ctx was cancelled (was bob woken, or only carol, who was waiting longer?)")
+		r := s.c.Next(t, "ctx was cancelled (was bob woken, or only carol, who was waiting longer?)")
 		if r.label != label || !testkit.Is(r.err, context.Canceled) {
 			t.Fatalf("%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
 		}

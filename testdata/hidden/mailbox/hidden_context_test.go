@@ -37,9 +37,9 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 	c.receiveContext("emptyUnbounded.ReceiveContext(ctx)", ctx, emptyUnbounded)
 	c.sendContext("offers.SendContext(ctx, msg)", ctx, offers, text("p", "withdrawn"))
 	c.sendContext("full.SendContext(ctx, msg)", ctx, full, text("p", "withdrawn"))
-	c.quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
+	c.Quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
 	cancel()
-	for _, r := range c.all(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
+	for _, r := range c.All(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
 		if !testkit.Is(r.err, context.Canceled) {
 			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
 		}
@@ -78,7 +78,7 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 		defer cancels[s]()
 		c.sendContext(fmt.Sprintf("rv.SendContext(ctx%d, message of sender %d)", s, s), sctx, rv, text(fmt.Sprint(s), "hello"))
 	}
-	c.quiet(t, testkit.Grace, "no receiver had come to the rendezvous mailbox")
+	c.Quiet(t, testkit.Grace, "no receiver had come to the rendezvous mailbox")
 	taken := map[int]bool{}
 	for k := 0; k < n; k++ {
 		var msg Message
@@ -91,7 +91,7 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 		taken[s] = true
 		cancels[s]() // too late: the message has been taken
 	}
-	for _, r := range c.all(t, "a receiver took the message of each of them") {
+	for _, r := range c.All(t, "a receiver took the message of each of them") {
 		if r.err != nil {
 			t.Errorf("%v, want nil (a receiver took its message before ctx was cancelled: the message was delivered, so the send succeeded)", r)
 		}
@@ -206,17 +206,17 @@ func TestCancelWakesItsOwnWaiter(t *testing.T) {
 		secondWhat, secondCall := call("second")
 		b := startWaiting(t, secondWhat, why+", and "+firstWhat+" was waiting already", second, secondCall, probeWhat, probe, ErrWouldBlock)
 
-		second.cancel()
+		second.Cancel()
 		timer := time.NewTimer(testkit.Patience)
 		select {
-		case <-b.op.Finished():
+		case <-b.Op.Finished():
 		case <-timer.C:
 			t.Fatalf("%s did not return within %v after second was cancelled, while %s, which started waiting earlier on the same mailbox, waited on (first was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
 				secondWhat, testkit.Patience, firstWhat)
 		}
 		timer.Stop()
-		if !testkit.Is(b.err, context.Canceled) {
-			t.Fatalf("%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.err))
+		if !testkit.Is(b.Err, context.Canceled) {
+			t.Fatalf("%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.Err))
 		}
 
 		// The first call is still waiting, and is served as usual.
@@ -228,13 +228,13 @@ func TestCancelWakesItsOwnWaiter(t *testing.T) {
 		} else {
 			send(t, box, k.name, text("p", "for first"), firstWhat+" was the only receiver left waiting")
 		}
-		a.op.Finishes(t, testkit.Patience, firstWhat+", served after second was cancelled,")
-		if a.err != nil || !k.senders && !sameMessage(got, text("p", "for first")) {
+		a.Op.Finishes(t, testkit.Patience, firstWhat+", served after second was cancelled,")
+		if a.Err != nil || !k.senders && !sameMessage(got, text("p", "for first")) {
 			if k.senders {
-				t.Fatalf("%s = %s, want nil (a receiver took its message; its context was never cancelled)", firstWhat, errName(a.err))
+				t.Fatalf("%s = %s, want nil (a receiver took its message; its context was never cancelled)", firstWhat, errName(a.Err))
 			}
-			t.Fatalf("%s = %s, %s, want %s, nil (that message was sent while it waited; its context was never cancelled)", firstWhat, show(got), errName(a.err), show(text("p", "for first")))
+			t.Fatalf("%s = %s, %s, want %s, nil (that message was sent while it waited; its context was never cancelled)", firstWhat, show(got), errName(a.Err), show(text("p", "for first")))
 		}
-		first.cancel()
+		first.Cancel()
 	}
 }

@@ -44,13 +44,13 @@ func TestDeleteWakesEveryWaiter(t *testing.T) {
 	c.receiveContext("asks.ReceiveContext(ctx)", ctx, asks)
 	c.sendContext("full.SendContext(ctx, msg)", ctx, full, text("p", "ctx"))
 	c.sendContext("offers.SendContext(ctx, msg)", ctx, offers, text("p", "ctx"))
-	c.quiet(t, testkit.Grace, "every mailbox was empty or full, or a rendezvous mailbox without a partner")
+	c.Quiet(t, testkit.Grace, "every mailbox was empty or full, or a rendezvous mailbox without a partner")
 
 	names := []string{"empty bounded", "empty unbounded", "rendezvous with receivers", "full", "rendezvous with senders"}
 	for _, name := range names {
 		deleteBox(t, po, name, nil, "the mailbox existed")
 	}
-	for _, r := range c.all(t, "every mailbox they waited on was deleted (does Delete wake every waiter, and does a waiter that wakes check whether its mailbox is gone?)") {
+	for _, r := range c.All(t, "every mailbox they waited on was deleted (does Delete wake every waiter, and does a waiter that wakes check whether its mailbox is gone?)") {
 		if !testkit.Is(r.err, ErrDeleted) {
 			t.Errorf("%v, want ErrDeleted (its mailbox was deleted while it waited)", r)
 		}
