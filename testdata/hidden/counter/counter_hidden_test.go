@@ -9,6 +9,9 @@ package counter
 //     for the last places below a limit, over and over, and catches a
 //     TryInc whose check and increment are separate steps (each of them
 //     atomic, so the race detector has nothing to report).
+//   - limit-compare: TestTryIncAtAndPastTheLimit takes the count to the
+//     limit, past it (with Add) and below zero, one call at a time, and
+//     checks every TryInc against count < limit.
 //   - unlock-missed: TestTryIncAtLimitReleasesLock and
 //     TestEveryMethodReleasesLock go down every return path of every
 //     method and then call again; a lock left held makes that call hang,
@@ -207,5 +210,69 @@ func TestEveryMethodReleasesLock(t *testing.T) {
 	if got, want := hiddenValue(t, &c), goroutines*rounds+trues+1; got != want {
 		t.Errorf("c.Value() = %d, want %d (%d goroutines each made %d rounds that add 1, TryInc returned true %d times, "+
 			"and the test made one last Inc)", got, want, goroutines, rounds, trues)
+	}
+}
+
+func TestTryIncAtAndPastTheLimit(t *testing.T) {
+	// One goroutine, one step at a time: TryInc(limit) adds one exactly
+	// when the count is below limit. Inc and Add may take the count to
+	// the limit or past it, and below zero; TryInc then compares the
+	// count as it is.
+	type step struct {
+		add   int // when not zero, c.Add(add) instead of a TryInc
+		limit int
+		want  bool
+		after int // the count after the step
+	}
+	steps := []step{
+		{limit: 0, want: false, after: 0},
+		{limit: -1, want: false, after: 0},
+		{limit: 1, want: true, after: 1},
+		{limit: 1, want: false, after: 1},
+		{add: 5, after: 6},
+		{limit: 3, want: false, after: 6},
+		{limit: 6, want: false, after: 6},
+		{limit: 7, want: true, after: 7},
+		{limit: 7, want: false, after: 7},
+		{add: -10, after: -3},
+		{limit: -3, want: false, after: -3},
+		{limit: -2, want: true, after: -2},
+		{limit: 0, want: true, after: -1},
+		{limit: 0, want: true, after: 0},
+		{limit: 0, want: false, after: 0},
+	}
+	got := make([]bool, len(steps))
+	values := make([]int, len(steps))
+	var c Counter
+	testkit.Within(t, testkit.Patience, "c.TryInc and c.Add, one call after the other from one goroutine (is a lock still held?)", func() {
+		for i, s := range steps {
+			if s.add != 0 {
+				c.Add(s.add)
+			} else {
+				got[i] = c.TryInc(s.limit)
+			}
+			values[i] = c.Value()
+		}
+	})
+	before := 0
+	for i, s := range steps {
+		switch {
+		case s.add != 0:
+		case got[i] != s.want:
+			why := "the count is below the limit"
+			if !s.want {
+				why = "the count is already at the limit or past it (Inc and Add may take it there), so TryInc must refuse: compare count >= limit"
+			}
+			t.Errorf("c.TryInc(%d) = %v with the count at %d, want %v: %s", s.limit, got[i], before, s.want, why)
+		}
+		if values[i] != s.after {
+			call := fmt.Sprintf("c.TryInc(%d)", s.limit)
+			if s.add != 0 {
+				call = fmt.Sprintf("c.Add(%d)", s.add)
+			}
+			t.Errorf("c.Value() = %d after %s with the count at %d, want %d", values[i], call, before, s.after)
+			return // the steps after this one would only repeat the damage
+		}
+		before = values[i]
 	}
 }
