@@ -7,7 +7,6 @@ import "sync"
 // and from there TryInc(limit) goes on adding: the test must be count >=
 // limit, not count == limit.
 
-
 // A Counter is a count that many goroutines may update and read at the same
 // time.
 //

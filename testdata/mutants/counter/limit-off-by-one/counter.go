@@ -6,7 +6,6 @@ import "sync"
 // is needed, so it still adds one when the count is at the limit, and the
 // count ends at limit+1.
 
-
 // A Counter is a count that many goroutines may update and read at the same
 // time.
 //
