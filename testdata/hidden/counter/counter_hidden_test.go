@@ -12,6 +12,9 @@ package counter
 //   - limit-compare: TestTryIncAtAndPastTheLimit takes the count to the
 //     limit, past it (with Add) and below zero, one call at a time, and
 //     checks every TryInc against count < limit.
+//   - cas-once: TestTryIncNeverRefusesBelowLimit has goroutines share
+//     counters with a place for every call, round after round, so that a
+//     TryInc that takes a lost compare-and-swap for a refusal shows.
 //   - unlock-missed: TestTryIncAtLimitReleasesLock and
 //     TestEveryMethodReleasesLock go down every return path of every
 //     method and then call again; a lock left held makes that call hang,
@@ -274,5 +277,68 @@ func TestTryIncAtAndPastTheLimit(t *testing.T) {
 			return // the steps after this one would only repeat the damage
 		}
 		before = values[i]
+	}
+}
+
+func TestTryIncNeverRefusesBelowLimit(t *testing.T) {
+	// Goroutines share fresh counters whose limit leaves a place for every
+	// call, so every TryInc must return true. A TryInc that gives up when
+	// another goroutine changed the count under it (a compare-and-swap
+	// tried once, not in a loop) returns false with places still free.
+	// One collision shows that only now and then; rounds of hundreds of
+	// counters show it every time.
+	testkit.AtLeastProcs(t, 4)
+	const (
+		goroutines = 8
+		calls      = 2 // per goroutine and counter
+		limit      = goroutines * calls
+		row        = 200
+		minRounds  = 200
+		maxRounds  = 2000
+		budget     = time.Second
+		hardStop   = 10 * time.Second
+	)
+	start := time.Now()
+	for round := 1; round <= maxRounds; round++ {
+		counters := make([]Counter, row)
+		refused := make([]int, goroutines) // refused[g]: false returns goroutine g got
+		firstAt := make([]int, goroutines) // the counter of its first false, +1
+		testkit.Together(t, goroutines, testkit.Patience,
+			fmt.Sprintf("%d goroutines calling c.TryInc(%d) %d times on each of %d counters", goroutines, limit, calls, row),
+			func(g int) {
+				for k := range counters {
+					for j := 0; j < calls; j++ {
+						if !counters[k].TryInc(limit) {
+							refused[g]++
+							if firstAt[g] == 0 {
+								firstAt[g] = k + 1
+							}
+						}
+					}
+				}
+			})
+		for g, n := range refused {
+			if n > 0 {
+				t.Fatalf("round %d: c.TryInc(%d) = false %d times for goroutine %d (first on counter %d), want true every time: "+
+					"%d goroutines made %d calls in all on each counter, so there was always a place free. "+
+					"TryInc must refuse only when the count is at the limit; a compare-and-swap that failed because another goroutine "+
+					"changed the count first must be tried again (in a loop), not taken for a refusal",
+					round, limit, n, g, firstAt[g]-1, goroutines, limit)
+			}
+		}
+		values := make([]int, row)
+		testkit.Within(t, testkit.Patience, "c.Value() on each counter (is a lock still held?)", func() {
+			for k := range counters {
+				values[k] = counters[k].Value()
+			}
+		})
+		for k, v := range values {
+			if v != limit {
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after c.TryInc(%d) returned true %d times", round, k, v, limit, limit, limit)
+			}
+		}
+		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
+			break
+		}
 	}
 }
