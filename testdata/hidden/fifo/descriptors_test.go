@@ -281,3 +281,30 @@ func TestNoDescriptorsLeft(t *testing.T) {
 	fds.settled(t, "Serve returned and srv.Close() was called",
 		"Close must close every descriptor the server opened: its read end of the FIFO, and the write end it keeps for itself")
 }
+
+func TestRequestLeavesNoGoroutine(t *testing.T) {
+	// A Request that watches its context on a goroutine of its own must
+	// end that goroutine before it returns, also when the context is
+	// never cancelled: otherwise every request leaves one behind, for
+	// ever.
+	testkit.NoGoroutineLeaks(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	path := filepath.Join(t.TempDir(), "server")
+	srv := listen(t, path)
+	s := serve(t, srv, answer)
+	for i := 0; i < 4; i++ {
+		req := []byte(fmt.Sprintf("request %d", i))
+		got, err := request(t, context.Background(), path, req)
+		if want := answer(req); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Request(ctx, server, %q) = %s, %v; want %s, nil", req, show(got), err, show(want))
+		}
+	}
+	nowhere := filepath.Join(t.TempDir(), "nobody")
+	if _, err := request(t, context.Background(), nowhere, []byte("anyone?")); err == nil {
+		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
+	}
+	s.stop(t)
+	// NoGoroutineLeaks looks when the test ends, once the server is
+	// closed too.
+}

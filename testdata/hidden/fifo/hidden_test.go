@@ -33,6 +33,9 @@ package fifo
 //   - fds-left-open: TestNoDescriptorsLeft (descriptors_test.go) counts
 //     the open descriptors after requests that end in every way, after
 //     the server gave up on a client, and after Close.
+//   - goroutine-left: TestRequestLeavesNoGoroutine (descriptors_test.go)
+//     makes requests with a context that is never cancelled and looks for
+//     goroutines left running.
 //
 // TestWireFormat pins the protocol of README.md, so that any client works
 // with any server: the test plays the client of the student's server,
