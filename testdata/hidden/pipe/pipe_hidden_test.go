@@ -28,6 +28,9 @@ package pipe
 //     both look for children, descriptors and goroutines left behind,
 //     with garbage collection off so that no finalizer closes a
 //     forgotten *os.File first.
+//   - input-failure: TestInputFailureReported gives both an in that
+//     fails part way: the children must still see end-of-file, and the
+//     call returns the error reading in.
 //   - data-through-parent: TestPipelineConnectsStagesDirectly has every
 //     stage report which pipes its stdin and stdout are, and checks that
 //     neighbours share one.
@@ -479,5 +482,54 @@ func TestOutputFailureLeavesNothing(t *testing.T) {
 	if !testkit.Is(err, errOutFull) {
 		t.Errorf("%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
 	}
+	lc.noneLeft(t, call)
+}
+
+// errInBroken is what a failingReader returns.
+var errInBroken = errors.New("input device gone (the test's reader fails on purpose)")
+
+// A failingReader gives the bytes of data and then fails every read with
+// errInBroken, where a good reader would report io.EOF.
+type failingReader struct {
+	data []byte
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, errInBroken
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestInputFailureReported(t *testing.T) {
+	// in fails after 100 KiB. The child must still see end-of-file on its
+	// stdin (the parent closes its write end whatever happened), exit
+	// normally after copying what it got, and the call returns the error
+	// reading in: nothing else went wrong.
+	testkit.NoGoroutineLeaks(t)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	lc := startLeakCheck(t)
+	data := letters(100 << 10)
+
+	cmd := child(t, "cat")
+	var out bytes.Buffer
+	err := filter(t, context.Background(), cmd, &failingReader{data: data}, &out, "an in that fails after 100 KiB")
+	call := "Filter(ctx, cat, in, out) with an in that fails after 100 KiB"
+	if !testkit.Is(err, errInBroken) {
+		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): the child exited normally, so the error reading in is the result", call, show(err))
+	}
+	sameOutput(t, call, out.Bytes(), data)
+	lc.noneLeft(t, call)
+
+	cmds := []*exec.Cmd{child(t, "cat"), child(t, "upper"), child(t, "cat")}
+	out.Reset()
+	err = pipeline(t, context.Background(), &failingReader{data: data}, &out, "an in that fails after 100 KiB", cmds...)
+	call = "Pipeline(ctx, in, out, cat | upper | cat) with an in that fails after 100 KiB"
+	if !testkit.Is(err, errInBroken) {
+		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): every stage exited normally, so the error reading in is the result", call, show(err))
+	}
+	sameOutput(t, call, out.Bytes(), bytes.ToUpper(data))
 	lc.noneLeft(t, call)
 }
