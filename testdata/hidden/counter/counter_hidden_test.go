@@ -217,15 +217,18 @@ func TestEveryMethodReleasesLock(t *testing.T) {
 }
 
 func TestTryIncAtAndPastTheLimit(t *testing.T) {
-	// One goroutine, one step at a time: TryInc(limit) adds one exactly
-	// when the count is below limit. Inc and Add may take the count to
-	// the limit or past it, and below zero; TryInc then compares the
-	// count as it is.
+	// Step by step: TryInc(limit) adds one exactly when the count is below
+	// limit. Add may take the count to the limit or past it, and below
+	// zero; TryInc then compares the count as it is. Each Add step is
+	// made by several goroutines at once, one unit each, and each refusal
+	// is asked of several goroutines at once, which must all be refused:
+	// the counter is shared, as it always is.
+	testkit.AtLeastProcs(t, 4)
 	type step struct {
-		add   int // when not zero, c.Add(add) instead of a TryInc
+		add   int // when not zero, |add| goroutines each call c.Add(±1), instead of a TryInc
 		limit int
-		want  bool
-		after int // the count after the step
+		want  bool // whether c.TryInc(limit) adds one; when false, 8 goroutines call it at once
+		after int  // the count after the step
 	}
 	steps := []step{
 		{limit: 0, want: false, after: 0},
@@ -244,39 +247,54 @@ func TestTryIncAtAndPastTheLimit(t *testing.T) {
 		{limit: 0, want: true, after: 0},
 		{limit: 0, want: false, after: 0},
 	}
-	got := make([]bool, len(steps))
-	values := make([]int, len(steps))
+	// pairs of Add(1), Add(-1) that each adding goroutine makes first:
+	// they change nothing in the end, but they make the goroutines meet.
+	const refusers, pairs = 8, 200
 	var c Counter
-	testkit.Within(t, testkit.Patience, "c.TryInc and c.Add, one call after the other from one goroutine (is a lock still held?)", func() {
-		for i, s := range steps {
-			if s.add != 0 {
-				c.Add(s.add)
-			} else {
-				got[i] = c.TryInc(s.limit)
-			}
-			values[i] = c.Value()
-		}
-	})
 	before := 0
-	for i, s := range steps {
+	for _, s := range steps {
+		call := fmt.Sprintf("c.TryInc(%d)", s.limit)
 		switch {
 		case s.add != 0:
-		case got[i] != s.want:
-			why := "the count is below the limit"
-			if !s.want {
-				why = "the count is already at the limit or past it (Inc and Add may take it there), so TryInc must refuse: compare count >= limit"
+			one, n := 1, s.add
+			if n < 0 {
+				one, n = -1, -n
 			}
-			t.Errorf("c.TryInc(%d) = %v with the count at %d, want %v: %s", s.limit, got[i], before, s.want, why)
-		}
-		if values[i] != s.after {
-			call := fmt.Sprintf("c.TryInc(%d)", s.limit)
-			if s.add != 0 {
-				call = fmt.Sprintf("c.Add(%d)", s.add)
+			call = fmt.Sprintf("c.Add(%d) from each of %d goroutines (each after %d pairs of c.Add(1), c.Add(-1))", one, n, pairs)
+			testkit.Together(t, n, testkit.Patience, call, func(int) {
+				for j := 0; j < pairs; j++ {
+					c.Add(1)
+					c.Add(-1)
+				}
+				c.Add(one)
+			})
+		case s.want:
+			var got bool
+			testkit.Within(t, testkit.Patience, call+" (is a lock still held?)", func() { got = c.TryInc(s.limit) })
+			if !got {
+				t.Errorf("%s = false with the count at %d, want true: the count is below the limit", call, before)
 			}
-			t.Errorf("c.Value() = %d after %s with the count at %d, want %d", values[i], call, before, s.after)
-			return // the steps after this one would only repeat the damage
+		default:
+			trues := make([]bool, refusers)
+			testkit.Together(t, refusers, testkit.Patience, fmt.Sprintf("%s from each of %d goroutines", call, refusers),
+				func(i int) { trues[i] = c.TryInc(s.limit) })
+			n := 0
+			for _, got := range trues {
+				if got {
+					n++
+				}
+			}
+			if n > 0 {
+				t.Errorf("%s = true for %d of %d goroutines with the count at %d, want false for all: the count is already at the limit or past it "+
+					"(Add and Inc may take it there), so TryInc must refuse; compare count >= limit", call, n, refusers, before)
+			}
+			call = fmt.Sprintf("%s from each of %d goroutines", call, refusers)
 		}
-		before = values[i]
+		got := valueNow(t, &c)
+		if got != s.after {
+			t.Fatalf("c.Value() = %d after %s with the count at %d, want %d", got, call, before, s.after)
+		}
+		before = got
 	}
 }
 
