@@ -6,6 +6,8 @@ package fifo
 // the process's open descriptors before and after requests that end in
 // every way, and after Close. Client and server both run in the test
 // process, so a descriptor either of them forgot shows.
+// TestRequestLeavesNoGoroutine covers goroutine-left: requests whose
+// context is never cancelled must not leave a goroutine behind.
 
 import (
 	"bytes"
