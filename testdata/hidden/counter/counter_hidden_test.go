@@ -106,6 +106,17 @@ func TestMixedOperationsUnderContention(t *testing.T) {
 	if trues > limit {
 		t.Errorf("c.TryInc(%d) returned true %d times in all, want at most %d", limit, trues, limit)
 	}
+	// Inc and Add have taken the count far past the limit by now, in
+	// whatever order the goroutines ran: one more TryInc must refuse.
+	var late bool
+	testkit.Within(t, testkit.Patience,
+		fmt.Sprintf("c.TryInc(%d) after every goroutine returned (the lock was probably never released on some return path)", limit),
+		func() { late = c.TryInc(limit) })
+	if late {
+		t.Errorf("c.TryInc(%d) = true after every goroutine returned, with the count at %d or more, want false: "+
+			"Inc and Add took the count past the limit, and TryInc must refuse whenever count >= limit", limit, fromIncAndAdd)
+		trues++
+	}
 	if got, want := hiddenValue(t, &c), fromIncAndAdd+trues; got != want {
 		t.Errorf("c.Value() = %d, want %d: %d from Inc, %d from Add and %d from the TryInc calls that returned true "+
 			"(%d updates were lost)", got, want, perGroup*calls, perGroup*calls*2, trues, want-got)
