@@ -9,6 +9,12 @@ package counter
 //     for the last places below a limit, over and over, and catches a
 //     TryInc whose check and increment are separate steps (each of them
 //     atomic, so the race detector has nothing to report).
+//   - limit-compare: TestTryIncAtAndPastTheLimit takes the count to the
+//     limit, past it (with Add) and below zero, one call at a time, and
+//     checks every TryInc against count < limit.
+//   - cas-once: TestTryIncNeverRefusesBelowLimit has goroutines share
+//     counters with a place for every call, round after round, so that a
+//     TryInc that takes a lost compare-and-swap for a refusal shows.
 //   - unlock-missed: TestTryIncAtLimitReleasesLock and
 //     TestEveryMethodReleasesLock go down every return path of every
 //     method and then call again; a lock left held makes that call hang,
@@ -99,6 +105,17 @@ func TestMixedOperationsUnderContention(t *testing.T) {
 	}
 	if trues > limit {
 		t.Errorf("c.TryInc(%d) returned true %d times in all, want at most %d", limit, trues, limit)
+	}
+	// Inc and Add have taken the count far past the limit by now, in
+	// whatever order the goroutines ran: one more TryInc must refuse.
+	var late bool
+	testkit.Within(t, testkit.Patience,
+		fmt.Sprintf("c.TryInc(%d) after every goroutine returned (the lock was probably never released on some return path)", limit),
+		func() { late = c.TryInc(limit) })
+	if late {
+		t.Errorf("c.TryInc(%d) = true after every goroutine returned, with the count at %d or more, want false: "+
+			"Inc and Add took the count past the limit, and TryInc must refuse whenever count >= limit", limit, fromIncAndAdd)
+		trues++
 	}
 	if got, want := hiddenValue(t, &c), fromIncAndAdd+trues; got != want {
 		t.Errorf("c.Value() = %d, want %d: %d from Inc, %d from Add and %d from the TryInc calls that returned true "+
@@ -207,5 +224,150 @@ func TestEveryMethodReleasesLock(t *testing.T) {
 	if got, want := hiddenValue(t, &c), goroutines*rounds+trues+1; got != want {
 		t.Errorf("c.Value() = %d, want %d (%d goroutines each made %d rounds that add 1, TryInc returned true %d times, "+
 			"and the test made one last Inc)", got, want, goroutines, rounds, trues)
+	}
+}
+
+func TestTryIncAtAndPastTheLimit(t *testing.T) {
+	// Step by step: TryInc(limit) adds one exactly when the count is below
+	// limit. Add may take the count to the limit or past it, and below
+	// zero; TryInc then compares the count as it is. Each Add step is
+	// made by several goroutines at once, one unit each, and each refusal
+	// is asked of several goroutines at once, which must all be refused:
+	// the counter is shared, as it always is.
+	testkit.AtLeastProcs(t, 4)
+	type step struct {
+		add   int // when not zero, |add| goroutines each call c.Add(±1), instead of a TryInc
+		limit int
+		want  bool // whether c.TryInc(limit) adds one; when false, 8 goroutines call it at once
+		after int  // the count after the step
+	}
+	steps := []step{
+		{limit: 0, want: false, after: 0},
+		{limit: -1, want: false, after: 0},
+		{limit: 1, want: true, after: 1},
+		{limit: 1, want: false, after: 1},
+		{add: 5, after: 6},
+		{limit: 3, want: false, after: 6},
+		{limit: 6, want: false, after: 6},
+		{limit: 7, want: true, after: 7},
+		{limit: 7, want: false, after: 7},
+		{add: -10, after: -3},
+		{limit: -3, want: false, after: -3},
+		{limit: -2, want: true, after: -2},
+		{limit: 0, want: true, after: -1},
+		{limit: 0, want: true, after: 0},
+		{limit: 0, want: false, after: 0},
+	}
+	// pairs of Add(1), Add(-1) that each adding goroutine makes first:
+	// they change nothing in the end, but they make the goroutines meet.
+	const refusers, pairs = 8, 200
+	var c Counter
+	before := 0
+	for _, s := range steps {
+		call := fmt.Sprintf("c.TryInc(%d)", s.limit)
+		switch {
+		case s.add != 0:
+			one, n := 1, s.add
+			if n < 0 {
+				one, n = -1, -n
+			}
+			call = fmt.Sprintf("c.Add(%d) from each of %d goroutines (each after %d pairs of c.Add(1), c.Add(-1))", one, n, pairs)
+			testkit.Together(t, n, testkit.Patience, call, func(int) {
+				for j := 0; j < pairs; j++ {
+					c.Add(1)
+					c.Add(-1)
+				}
+				c.Add(one)
+			})
+		case s.want:
+			var got bool
+			testkit.Within(t, testkit.Patience, call+" (is a lock still held?)", func() { got = c.TryInc(s.limit) })
+			if !got {
+				t.Errorf("%s = false with the count at %d, want true: the count is below the limit", call, before)
+			}
+		default:
+			trues := make([]bool, refusers)
+			testkit.Together(t, refusers, testkit.Patience, fmt.Sprintf("%s from each of %d goroutines", call, refusers),
+				func(i int) { trues[i] = c.TryInc(s.limit) })
+			n := 0
+			for _, got := range trues {
+				if got {
+					n++
+				}
+			}
+			if n > 0 {
+				t.Errorf("%s = true for %d of %d goroutines with the count at %d, want false for all: the count is already at the limit or past it "+
+					"(Add and Inc may take it there), so TryInc must refuse; compare count >= limit", call, n, refusers, before)
+			}
+			call = fmt.Sprintf("%s from each of %d goroutines", call, refusers)
+		}
+		got := valueNow(t, &c)
+		if got != s.after {
+			t.Fatalf("c.Value() = %d after %s with the count at %d, want %d", got, call, before, s.after)
+		}
+		before = got
+	}
+}
+
+func TestTryIncNeverRefusesBelowLimit(t *testing.T) {
+	// Goroutines share fresh counters whose limit leaves a place for every
+	// call, so every TryInc must return true. A TryInc that gives up when
+	// another goroutine changed the count under it (a compare-and-swap
+	// tried once, not in a loop) returns false with places still free.
+	// One collision shows that only now and then; rounds of hundreds of
+	// counters show it every time.
+	testkit.AtLeastProcs(t, 4)
+	const (
+		goroutines = 8
+		calls      = 2 // per goroutine and counter
+		limit      = goroutines * calls
+		row        = 200
+		minRounds  = 200
+		maxRounds  = 2000
+		budget     = time.Second
+		hardStop   = 10 * time.Second
+	)
+	start := time.Now()
+	for round := 1; round <= maxRounds; round++ {
+		counters := make([]Counter, row)
+		refused := make([]int, goroutines) // refused[g]: false returns goroutine g got
+		firstAt := make([]int, goroutines) // the counter of its first false, +1
+		testkit.Together(t, goroutines, testkit.Patience,
+			fmt.Sprintf("%d goroutines calling c.TryInc(%d) %d times on each of %d counters", goroutines, limit, calls, row),
+			func(g int) {
+				for k := range counters {
+					for j := 0; j < calls; j++ {
+						if !counters[k].TryInc(limit) {
+							refused[g]++
+							if firstAt[g] == 0 {
+								firstAt[g] = k + 1
+							}
+						}
+					}
+				}
+			})
+		for g, n := range refused {
+			if n > 0 {
+				t.Fatalf("round %d: c.TryInc(%d) = false %d times for goroutine %d (first on counter %d), want true every time: "+
+					"%d goroutines made %d calls in all on each counter, so there was always a place free. "+
+					"TryInc must refuse only when the count is at the limit; a compare-and-swap that failed because another goroutine "+
+					"changed the count first must be tried again (in a loop), not taken for a refusal",
+					round, limit, n, g, firstAt[g]-1, goroutines, limit)
+			}
+		}
+		values := make([]int, row)
+		testkit.Within(t, testkit.Patience, "c.Value() on each counter (is a lock still held?)", func() {
+			for k := range counters {
+				values[k] = counters[k].Value()
+			}
+		})
+		for k, v := range values {
+			if v != limit {
+				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after c.TryInc(%d) returned true %d times", round, k, v, limit, limit, limit)
+			}
+		}
+		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
+			break
+		}
 	}
 }

@@ -27,6 +27,15 @@ package fifo
 //   - oversized-not-refused: TestOversizedNeverHalfWritten refuses
 //     requests just over the limit (header included) and checks that not
 //     one byte of them reached the server's FIFO.
+//   - limit-exclusive: TestRequestOfExactlyMaxRequestSent plays the
+//     server, learns how long the client's reply paths are, and asks for
+//     requests of exactly MaxRequest bytes, which must go through.
+//   - fds-left-open: TestNoDescriptorsLeft (descriptors_test.go) counts
+//     the open descriptors after requests that end in every way, after
+//     the server gave up on a client, and after Close.
+//   - goroutine-left: TestRequestLeavesNoGoroutine (descriptors_test.go)
+//     makes requests with a context that is never cancelled and looks for
+//     goroutines left running.
 //
 // TestWireFormat pins the protocol of README.md, so that any client works
 // with any server: the test plays the client of the student's server,
@@ -496,4 +505,136 @@ func TestOversizedNeverHalfWritten(t *testing.T) {
 		t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want %s, nil (header and payload together fit in MaxRequest = %d bytes)",
 			len(req), show(got), err, show(want), MaxRequest)
 	}
+}
+
+// answerAll plays a server on the sniffer's FIFO until its read end is
+// closed or given a past deadline: it reads each request by the protocol,
+// sends lengths the number of bytes the request took, header included,
+// and replies answer(payload). It runs on a goroutine of its own, so it
+// reports instead of failing the test: a request it could not read or
+// answer is sent as a negative length.
+func answerAll(s *sniffer, lengths chan<- int) {
+	in := bufio.NewReader(s.r)
+	for {
+		path, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		size, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(size, "\n"))
+		if err != nil || n < 0 || n > MaxRequest {
+			lengths <- -1
+			return
+		}
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(in, payload); err != nil {
+			return
+		}
+		lengths <- len(path) + len(size) + n
+		replyPath := strings.TrimSuffix(path, "\n")
+		fd, err := syscall.Open(replyPath, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			continue // the client is gone; it will say so
+		}
+		f := os.NewFile(uintptr(fd), replyPath)
+		f.SetWriteDeadline(time.Now().Add(testkit.Patience))
+		f.Write([]byte(strconv.Itoa(len(answer(payload))) + "\n" + string(answer(payload))))
+		f.Close()
+	}
+}
+
+func TestRequestOfExactlyMaxRequestSent(t *testing.T) {
+	// The test plays the server, to see how long each request is. A
+	// request's length depends on the reply FIFO's path, which Request
+	// chooses afresh every time: the test learns its length from the
+	// requests that go through, and then asks for payloads that make a
+	// request of exactly MaxRequest bytes with a path of that length,
+	// until one such request has gone through.
+	path := filepath.Join(t.TempDir(), "server")
+	sniff := newSniffer(t, path)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	lengths := make(chan int, 100)
+	server := testkit.Go(func() { answerAll(sniff, lengths) })
+	t.Cleanup(func() {
+		sniff.r.SetReadDeadline(time.Unix(1, 0))
+		select {
+		case <-server.Finished():
+		case <-time.After(testkit.Patience):
+		}
+	})
+	// send makes one request and returns its length as the server saw it,
+	// or 0 when Request refused it as too large.
+	send := func(req []byte) int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+		defer cancel()
+		got, err := request(t, ctx, path, req)
+		if testkit.Is(err, ErrTooLarge) {
+			return 0
+		}
+		if want := answer(req); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("Request(ctx, server, %d bytes) = %s, %v; want %s, nil", len(req), show(got), err, show(want))
+		}
+		select {
+		case n := <-lengths:
+			if n < 0 {
+				t.Fatalf("Request(ctx, server, %d bytes) sent a request whose header is not the path, a newline, the length in decimal and a newline", len(req))
+			}
+			return n
+		case <-time.After(testkit.Patience):
+			t.Fatalf("Request(ctx, server, %d bytes) returned the reply, but the test's server saw no request", len(req))
+		}
+		return 0
+	}
+	// payloadFor returns the size of the payload that makes a request of
+	// exactly MaxRequest bytes with a reply path of pathLen bytes.
+	payloadFor := func(pathLen int) int {
+		rest := MaxRequest - pathLen - len("\n\n")
+		for digits := 1; digits < 5; digits++ {
+			if n := rest - digits; n >= 0 && len(strconv.Itoa(n)) == digits {
+				return n
+			}
+		}
+		return -1
+	}
+
+	const tries = 60
+	pathLen := 0   // the longest reply path seen so far
+	refused := 0   // requests of exactly MaxRequest bytes, by that length, refused
+	lastSize := -1 // the payload of the last of those
+	for try := 0; try < tries; try++ {
+		if pathLen == 0 {
+			probe := payload(fmt.Sprintf("probe-%d", try), 100)
+			n := send(probe)
+			if n == 0 {
+				t.Fatalf("Request(ctx, server, %d bytes) = ErrTooLarge; want it sent (with a reply path at most 64 bytes longer than TMPDIR, %s, it fits)", len(probe), tmp)
+			}
+			pathLen = n - len("\n\n") - len(strconv.Itoa(len(probe))) - len(probe)
+		}
+		size := payloadFor(pathLen)
+		if size < 0 {
+			t.Fatalf("a reply path of %d bytes leaves no room for a payload", pathLen)
+		}
+		n := send(payload(fmt.Sprintf("exact-%d", try), size))
+		switch {
+		case n == MaxRequest:
+			return // sent, as it should be
+		case n == 0:
+			// Too large, or this time the path was longer: learn its
+			// length again.
+			refused++
+			lastSize = size
+			pathLen = 0
+		default:
+			// The path was shorter this time; keep the longest.
+			pathLen = max(pathLen, n-len("\n\n")-len(strconv.Itoa(size))-size)
+		}
+	}
+	t.Errorf("Request(ctx, server, %d bytes) = ErrTooLarge, with a reply path as long as the one before: the request, header included, would have been exactly MaxRequest = %d bytes "+
+		"(%d of %d such tries were refused, and none went through); want it sent: the limit is inclusive, so refuse only a request larger than MaxRequest (> MaxRequest, not >=)",
+		lastSize, MaxRequest, refused, tries)
 }

@@ -22,6 +22,15 @@ package pipe
 //     makes each stage fail in turn, and two at once.
 //   - cancel-leaves-children: TestPipelineCancel cancels pipelines whose
 //     stages would otherwise run for an hour.
+//   - early-error-leaks: TestAlreadyCancelledLeavesNothing calls both
+//     with a context that is already done, and
+//     TestOutputFailureLeavesNothing with an out that fails part way;
+//     both look for children, descriptors and goroutines left behind,
+//     with garbage collection off so that no finalizer closes a
+//     forgotten *os.File first.
+//   - input-failure: TestInputFailureReported gives both an in that
+//     fails part way: the children must still see end-of-file, and the
+//     call returns the error reading in.
 //   - data-through-parent: TestPipelineConnectsStagesDirectly has every
 //     stage report which pipes its stdin and stdout are, and checks that
 //     neighbours share one.
@@ -34,8 +43,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -388,4 +399,137 @@ func TestPipelineCancel(t *testing.T) {
 		}
 		lc.noneLeft(t, call+" after ctx was cancelled")
 	}
+}
+
+func TestAlreadyCancelledLeavesNothing(t *testing.T) {
+	// A context that is done before the call starts: the call returns
+	// ctx.Err(), whether it starts the children (and kills them at once)
+	// or not, and leaves nothing behind on the way out.
+	testkit.NoGoroutineLeaks(t)
+	// A forgotten *os.File is closed by its finalizer when the garbage
+	// collector finds it: a collection between the call and the check
+	// would hide the leak. No collection runs until the test ends.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	lc := startLeakCheck(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	cmd := child(t, "cat")
+	var out bytes.Buffer
+	err := filter(t, ctx, cmd, strings.NewReader("input\n"), &out, `"input\n"`)
+	call := `Filter(ctx, cat, "input\n", out) with ctx already cancelled`
+	if !testkit.Is(err, context.Canceled) {
+		t.Errorf("%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
+	}
+	lc.noneLeft(t, call)
+
+	cmds := []*exec.Cmd{child(t, "cat"), child(t, "cat"), child(t, "cat")}
+	err = pipeline(t, ctx, strings.NewReader("input\n"), &out, `"input\n"`, cmds...)
+	call = `Pipeline(ctx, "input\n", out, cat | cat | cat) with ctx already cancelled`
+	if !testkit.Is(err, context.Canceled) {
+		t.Errorf("%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
+	}
+	lc.noneLeft(t, call)
+}
+
+// errOutFull is what a failingWriter returns.
+var errOutFull = errors.New("no space left (the test's writer fails on purpose)")
+
+// A failingWriter takes the first limit bytes written to it, and then
+// fails every write with errOutFull.
+type failingWriter struct {
+	mu    sync.Mutex
+	n     int
+	limit int
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n+len(p) > w.limit {
+		k := w.limit - w.n
+		w.n = w.limit
+		return k, errOutFull
+	}
+	w.n += len(p)
+	return len(p), nil
+}
+
+func TestOutputFailureLeavesNothing(t *testing.T) {
+	// out fails after 64 KiB while the children still have most of a
+	// mebibyte to write: the call must stop reading, let the children
+	// find out (a broken pipe), wait for them, close every end and
+	// return the error writing to out.
+	testkit.NoGoroutineLeaks(t)
+	// A forgotten *os.File is closed by its finalizer when the garbage
+	// collector finds it: a collection between the call and the check
+	// would hide the leak. No collection runs until the test ends.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	lc := startLeakCheck(t)
+	in := letters(large)
+
+	cmd := child(t, "cat")
+	err := filter(t, context.Background(), cmd, bytes.NewReader(in), &failingWriter{limit: 64 << 10}, "1 MiB of input")
+	call := "Filter(ctx, cat, 1 MiB of input, out) with an out that fails after 64 KiB"
+	if !testkit.Is(err, errOutFull) {
+		t.Errorf("%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
+	}
+	lc.noneLeft(t, call)
+
+	cmds := []*exec.Cmd{child(t, "cat"), child(t, "upper"), child(t, "cat")}
+	err = pipeline(t, context.Background(), bytes.NewReader(in), &failingWriter{limit: 64 << 10}, "1 MiB of input", cmds...)
+	call = "Pipeline(ctx, 1 MiB of input, out, cat | upper | cat) with an out that fails after 64 KiB"
+	if !testkit.Is(err, errOutFull) {
+		t.Errorf("%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
+	}
+	lc.noneLeft(t, call)
+}
+
+// errInBroken is what a failingReader returns.
+var errInBroken = errors.New("input device gone (the test's reader fails on purpose)")
+
+// A failingReader gives the bytes of data and then fails every read with
+// errInBroken, where a good reader would report io.EOF.
+type failingReader struct {
+	data []byte
+}
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, errInBroken
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestInputFailureReported(t *testing.T) {
+	// in fails after 100 KiB. The child must still see end-of-file on its
+	// stdin (the parent closes its write end whatever happened), exit
+	// normally after copying what it got, and the call returns the error
+	// reading in: nothing else went wrong.
+	testkit.NoGoroutineLeaks(t)
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	lc := startLeakCheck(t)
+	data := letters(100 << 10)
+
+	cmd := child(t, "cat")
+	var out bytes.Buffer
+	err := filter(t, context.Background(), cmd, &failingReader{data: data}, &out, "an in that fails after 100 KiB")
+	call := "Filter(ctx, cat, in, out) with an in that fails after 100 KiB"
+	if !testkit.Is(err, errInBroken) {
+		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): the child exited normally, so the error reading in is the result", call, show(err))
+	}
+	sameOutput(t, call, out.Bytes(), data)
+	lc.noneLeft(t, call)
+
+	cmds := []*exec.Cmd{child(t, "cat"), child(t, "upper"), child(t, "cat")}
+	out.Reset()
+	err = pipeline(t, context.Background(), &failingReader{data: data}, &out, "an in that fails after 100 KiB", cmds...)
+	call = "Pipeline(ctx, in, out, cat | upper | cat) with an in that fails after 100 KiB"
+	if !testkit.Is(err, errInBroken) {
+		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): every stage exited normally, so the error reading in is the result", call, show(err))
+	}
+	sameOutput(t, call, out.Bytes(), bytes.ToUpper(data))
+	lc.noneLeft(t, call)
 }
