@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/ipclab/ipclab/grader/internal/course"
 )
@@ -35,7 +36,7 @@ func secretLines(t *testing.T, repo *course.Repo) map[string]string {
 		paths := slices.Sorted(maps.Keys(fs))
 		for _, p := range paths {
 			for i, l := range strings.Split(fs[p], "\n") {
-				if l = strings.TrimSpace(l); l != "" && !shipped[l] && secret[l] == "" {
+				if l = strings.TrimSpace(l); l != "" && !shipped[l] && secret[l] == "" && strings.ContainsFunc(l, isWordChar) {
 					secret[l] = dir + "/" + p + ":" + strconv.Itoa(i+1)
 				}
 			}
@@ -46,6 +47,10 @@ func secretLines(t *testing.T, repo *course.Repo) map[string]string {
 	}
 	return secret
 }
+
+// isWordChar reports whether r is a letter or a digit: a line of braces
+// and brackets alone ("{", "})") gives nothing away.
+func isWordChar(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // hiddenTestNames returns the names of the hidden tests.
 func hiddenTestNames(repo *course.Repo) []string {
