@@ -28,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // goroutines were and what they waited on: counts, the function, the file
 // and line in the student's file, and the line that called it.
 //
-// "hang" spins in TryInc holding the lock; "deadlock" calls Inc from
+// "hang" spins in TryInc holding the lock; "deadlock" calls Value from
 // TryInc, which already holds the lock. With the counter's own limits the
 // tests' bounded waits give up first (the dump testkit prints); with a
 // 3-second limit, shorter than the waits' patience, the testing package's
@@ -53,22 +53,20 @@ func TestDeadlockReports(t *testing.T) {
 		// their 20 calls before the count reached the limit; in
 		// "deadlock", where in their round of six calls the others were
 		// when the first TryInc locked for ever, and how many of the
-		// readers had finished. In TestMixedOperationsUnderContention
-		// the deadlock may not even happen: when Inc and Add take the
-		// count to 100 before the first TryInc, every TryInc returns
-		// false without calling Inc, and the test passes.
+		// callers of Inc, Add and Value had finished all their calls by
+		// then.
 		varies map[string]string
 	}{
 		{"hang", "hang", 0, stacks.GaveUp, map[string]string{
 			"TestTryIncStopsAtLimit": "1 goroutine is running (a loop that never waits?) at counter.go:31 (Counter.TryInc)",
 		}},
 		{"deadlock", "deadlock", 0, stacks.GaveUp, map[string]string{
-			"TestEveryMethodReleasesLock":        "1 goroutine waits in sync.Mutex.Lock at counter.go:19 (Counter.Inc, called from Counter.TryInc at counter.go:49)",
-			"TestMixedOperationsUnderContention": "1 goroutine waits in sync.Mutex.Lock at counter.go:19 (Counter.Inc, called from Counter.TryInc at counter.go:49)",
+			"TestEveryMethodReleasesLock":        "1 goroutine waits in sync.Mutex.Lock at counter.go:33 (Counter.Value, called from Counter.TryInc at counter.go:46)",
+			"TestMixedOperationsUnderContention": "1 goroutine waits in sync.Mutex.Lock at counter.go:33 (Counter.Value, called from Counter.TryInc at counter.go:46)",
 		}},
 		{"deadlock-alarm", "deadlock", 3 * time.Second, stacks.TimedOut, map[string]string{
-			"TestEveryMethodReleasesLock":        "1 goroutine waits in sync.Mutex.Lock at counter.go:19 (Counter.Inc, called from Counter.TryInc at counter.go:49)",
-			"TestMixedOperationsUnderContention": "1 goroutine waits in sync.Mutex.Lock at counter.go:19 (Counter.Inc, called from Counter.TryInc at counter.go:49)",
+			"TestEveryMethodReleasesLock":        "1 goroutine waits in sync.Mutex.Lock at counter.go:33 (Counter.Value, called from Counter.TryInc at counter.go:46)",
+			"TestMixedOperationsUnderContention": "1 goroutine waits in sync.Mutex.Lock at counter.go:33 (Counter.Value, called from Counter.TryInc at counter.go:46)",
 		}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {

@@ -36,16 +36,16 @@ func (c *Counter) Value() int {
 }
 
 // TryInc adds one to the count only if the count is below limit, and
-// reports whether it did. (The student reused Inc for the increment: but
-// TryInc already holds the lock, Inc locks it again, and a sync.Mutex is
-// not reentrant, so the first TryInc below the limit waits for ever, and
+// reports whether it did. (The student reused Value to read the count:
+// but TryInc already holds the lock, Value locks it again, and a
+// sync.Mutex is not reentrant, so the first TryInc waits for ever, and
 // every later call waits behind it.)
 func (c *Counter) TryInc(limit int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.n >= limit {
+	if c.Value() >= limit {
 		return false
 	}
-	c.Inc()
+	c.n++
 	return true
 }
