@@ -18,11 +18,3 @@ func killGroup(cmd *exec.Cmd) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 }
-
-// quit asks the test process alone for its goroutines' stacks (the Go
-// runtime prints them all on SIGQUIT, then exits).
-func quit(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGQUIT)
-	}
-}

@@ -228,13 +228,14 @@ func Test(ctx context.Context, s Spec) (*Outcome, error) {
 	// DrainWait, what it has not written is lost, which can only cost a
 	// pass, never make one.
 	killGroup(cmd)
+	// The test's time is its process's, not the drain's.
+	o.Elapsed = time.Since(start)
 	select {
 	case <-drained:
 	case <-time.After(DrainWait):
 		pr.Close()
 		<-drained
 	}
-	o.Elapsed = time.Since(start)
 	if cmd.ProcessState != nil {
 		o.ExitCode = cmd.ProcessState.ExitCode()
 		if !o.TimedOut && !o.OutputExceeded && !o.MemoryExceeded {

@@ -4,6 +4,7 @@ package run
 
 import (
 	"os"
+	"os/exec"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,4 +17,12 @@ func signalOf(ps *os.ProcessState) string {
 		return ""
 	}
 	return unix.SignalName(ws.Signal())
+}
+
+// quit asks the test process alone for its goroutines' stacks (the Go
+// runtime prints them all on SIGQUIT, then exits).
+func quit(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGQUIT)
+	}
 }
