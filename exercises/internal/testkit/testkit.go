@@ -39,6 +39,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
 
@@ -190,3 +191,22 @@ func Is(err, target error) bool {
 }
 
 var errNeverReturned = errors.New("testkit: an error no code under test returns")
+
+// ErrorIs asserts that err is target in the sense of [Is], as testify's
+// assert.ErrorIs does in the sense of errors.Is, and returns whether it
+// is; msgAndArgs say which call returned err, as in every testify
+// assertion. Use it instead of assert.ErrorIs wherever err comes from the
+// code under test: an error that claims to be every error passes
+// assert.ErrorIs.
+func ErrorIs(t assert.TestingT, err, target error, msgAndArgs ...any) bool {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	if Is(err, target) {
+		return true
+	}
+	if err != nil && errors.Is(err, errNeverReturned) {
+		return assert.Fail(t, fmt.Sprintf("error %q claims to be every error (its Is method answers true to any target)", err), msgAndArgs...)
+	}
+	return assert.Fail(t, fmt.Sprintf("got error %v, want %v", err, target), msgAndArgs...)
+}

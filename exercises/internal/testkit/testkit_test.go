@@ -119,3 +119,38 @@ func TestIsRefusesAnErrorThatIsEveryError(t *testing.T) {
 		}
 	}
 }
+
+// everything is an error that claims to be every error.
+type everything struct{}
+
+func (everything) Error() string        { return "everything" }
+func (everything) Is(target error) bool { return true }
+
+func TestErrorIs(t *testing.T) {
+	target := errors.New("target")
+	for _, tt := range []struct {
+		name string
+		err  error
+		ok   bool
+		says string
+	}{
+		{"same", target, true, ""},
+		{"wrapped", fmt.Errorf("op: %w", target), true, ""},
+		{"nil", nil, false, "got error <nil>, want target"},
+		{"other", errors.New("other"), false, "got error other, want target"},
+		{"every error", everything{}, false, "claims to be every error"},
+	} {
+		r := &failures{}
+		if got := ErrorIs(r, tt.err, target, "f(%d)", 1); got != tt.ok {
+			t.Errorf("%s: ErrorIs = %v, want %v", tt.name, got, tt.ok)
+		}
+		if tt.ok != (r.said == "") || !strings.Contains(r.said, tt.says) || (!tt.ok && !strings.Contains(r.said, "f(1)")) {
+			t.Errorf("%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says)
+		}
+	}
+}
+
+// failures is an assert.TestingT that keeps what it was told.
+type failures struct{ said string }
+
+func (f *failures) Errorf(format string, args ...any) { f.said += fmt.Sprintf(format, args...) }
