@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/grader/internal/batch"
+	"github.com/ipclab/ipclab/grader/internal/build"
 	"github.com/ipclab/ipclab/grader/internal/course"
 	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/ipcbench"
@@ -498,11 +499,25 @@ func test(ctx context.Context, o *options, args []string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
+	warmUp(ctx, o, repo)
 	res, err := g.Submission(ctx, repo.Root, exs)
 	if err != nil {
 		return err
 	}
 	return finish(o, res, stdout)
+}
+
+// warmUp says on stderr, before a first build, why it will be slow: the
+// libraries the tests use are downloaded, or compiled with the race
+// detector, once per machine, and nothing else is printed meanwhile.
+func warmUp(ctx context.Context, o *options, repo *course.Repo) {
+	cold, err := build.ColdLibraries(ctx, repo)
+	switch {
+	case err != nil:
+		fmt.Fprintln(o.stderr, "grader: downloading the test libraries and compiling them with the race detector; the first run takes a few minutes, later runs reuse them")
+	case len(cold) > 0:
+		fmt.Fprintf(o.stderr, "grader: compiling %s with the race detector, once; the first run takes a minute or two, later runs reuse them\n", strings.Join(cold, ", "))
+	}
 }
 
 func grade(ctx context.Context, o *options, args []string, stdout io.Writer) error {
@@ -525,6 +540,7 @@ func grade(ctx context.Context, o *options, args []string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
+	warmUp(ctx, o, repo)
 	res, err := g.Submission(ctx, args[0], exs)
 	if err != nil {
 		return err

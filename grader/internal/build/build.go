@@ -357,3 +357,33 @@ func Prefetch(ctx context.Context, repo *course.Repo) error {
 	prefetch.done[repo.Root] = true
 	return nil
 }
+
+// ColdLibraries names what the course's tests compile against that Go's
+// build cache does not hold yet in its race-detector build: modules by
+// path, and "the standard library" when some of it is missing. A first
+// build compiles them all, which takes minutes on a slow machine with
+// nothing to show; later builds reuse them. It reads the course's own
+// exercises module, never a submission's, and needs the modules fetched
+// ([Prefetch]).
+func ColdLibraries(ctx context.Context, repo *course.Repo) ([]string, error) {
+	const format = `{{if .Stale}}{{if .Module}}{{if not .Module.Main}}{{.Module.Path}}{{end}}{{else}}the standard library{{end}}{{end}}`
+	cmd := exec.CommandContext(ctx, "go", "list", "-race", "-deps", "-test", "-f", format, "./...")
+	cmd.Dir = repo.Path(course.ExercisesDir)
+	cmd.Env = gocmd.OfflineEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list in %s: %w\n%s", course.ExercisesDir, err, stderr.Bytes())
+	}
+	seen := map[string]bool{}
+	var cold []string
+	// One line per package, empty for one the cache holds.
+	for _, name := range strings.Split(string(out), "\n") {
+		if name = strings.TrimSpace(name); name != "" && !seen[name] {
+			seen[name] = true
+			cold = append(cold, name)
+		}
+	}
+	return cold, nil
+}

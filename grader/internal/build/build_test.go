@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -273,5 +274,26 @@ func TestHiddenTestErrorsAreHidden(t *testing.T) {
 		"exercises/1-counter: " + hiddenTestErrors
 	if got != want {
 		t.Errorf("hideHiddenTests =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// With an empty build cache every library the tests use is cold, and is
+// named once; the course's own packages are not libraries.
+func TestColdLibraries(t *testing.T) {
+	repo := openCourse(t)
+	t.Setenv("GOCACHE", t.TempDir())
+	cold, err := ColdLibraries(context.Background(), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"github.com/stretchr/testify", "go.uber.org/goleak", "golang.org/x/sys", "the standard library"} {
+		if !slices.Contains(cold, want) {
+			t.Errorf("ColdLibraries with an empty cache = %q, want it to name %s", cold, want)
+		}
+	}
+	for i, name := range cold {
+		if strings.Contains(name, "ipclab") || slices.Contains(cold[:i], name) {
+			t.Errorf("ColdLibraries = %q: %s is the course's own or named twice", cold, name)
+		}
 	}
 }

@@ -63,17 +63,27 @@ func Failure(output string) string {
 			}
 			return finish(msg)
 		case assertion.MatchString(line):
-			add(strings.TrimSpace(line))
 			// Continuation lines of a multi-line message are indented deeper.
-			// goleak's list of goroutines is left out: the report
-			// summarises it (the stacks package) instead.
-			dump := false
+			var more []string
 			for i+1 < len(lines) && strings.HasPrefix(lines[i+1], "        ") && !assertion.MatchString(lines[i+1]) {
 				i++
-				dump = dump || strings.TrimSpace(lines[i]) == "found unexpected goroutines:"
-				if !dump {
-					add("  " + strings.TrimSpace(lines[i]))
+				more = append(more, lines[i])
+			}
+			if head, detail, ok := testify(line, more); ok {
+				add(head)
+				for _, d := range detail {
+					add("  " + d)
 				}
+				continue
+			}
+			add(strings.TrimSpace(line))
+			// goleak's list of goroutines is left out: the report
+			// summarises it (the stacks package) instead.
+			for _, l := range more {
+				if strings.TrimSpace(l) == "found unexpected goroutines:" {
+					break
+				}
+				add("  " + strings.TrimSpace(l))
 			}
 		}
 	}
@@ -161,4 +171,63 @@ func shortFunc(fn string) string {
 		fn = rest
 	}
 	return strings.TrimSuffix(fn, "()")
+}
+
+// testify reads a failed testify assertion: the file:line header that
+// t.Errorf printed and the labelled block below it,
+//
+//	q_test.go:17:
+//	    	Error Trace:	/build/q_test.go:17
+//	    	Error:      	Not equal:
+//	    	            	expected: 5
+//	    	            	actual  : 4
+//	    	Test:       	TestEqual
+//	    	Messages:   	c.Value() = 4 after 5 Inc, want 5
+//
+// and returns it as a student reads it best: the header with the test's
+// own message (the call and what was wanted), then what testify found
+// ("expected: 5", "actual  : 4"). The trace, a path in the grader's build
+// folder, and the test's name, said elsewhere, are left out, and so is a
+// diff, whose expected and actual lines come first anyway. ok is false
+// when more is not such a block.
+func testify(header string, more []string) (head string, detail []string, ok bool) {
+	if len(more) == 0 || !strings.HasPrefix(strings.TrimLeft(more[0], " "), "\tError Trace:\t") {
+		return "", nil, false
+	}
+	labels := map[string][]string{}
+	label := ""
+	for _, l := range more {
+		// "        \tLabel:   \tvalue", or "        \t         \tvalue"
+		// for a value's next line.
+		parts := strings.SplitN(strings.TrimLeft(l, " "), "\t", 3)
+		if len(parts) != 3 || parts[0] != "" {
+			continue
+		}
+		if name := strings.TrimSpace(parts[1]); name != "" {
+			label = strings.TrimSuffix(name, ":")
+		}
+		labels[label] = append(labels[label], strings.TrimRight(parts[2], " "))
+	}
+	errLines := labels["Error"]
+	for i, l := range errLines {
+		if l == "Diff:" {
+			errLines = errLines[:i]
+			break
+		}
+	}
+	errLines = slices.DeleteFunc(slices.Clone(errLines), func(l string) bool { return l == "" })
+	msg := strings.Join(slices.DeleteFunc(labels["Messages"], func(l string) bool { return l == "" }), " ")
+	head = strings.TrimSpace(header)
+	switch {
+	case msg != "":
+		head += " " + msg
+		// "Should be true" says nothing the message does not.
+		if len(errLines) == 1 && strings.HasPrefix(errLines[0], "Should be ") {
+			errLines = nil
+		}
+	case len(errLines) > 0:
+		head += " " + errLines[0]
+		errLines = errLines[1:]
+	}
+	return head, errLines, true
 }

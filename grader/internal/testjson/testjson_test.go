@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func read(t *testing.T, name string) *Report {
@@ -213,5 +216,28 @@ func TestFailureLeavesOutGoleakStacks(t *testing.T) {
 	want := "testkit.go:178: goroutines still running after the test ended (something was never woken or never stopped):"
 	if got := Failure(string(out)); got != want {
 		t.Errorf("Failure(leak.txt) = %q, want %q", got, want)
+	}
+}
+
+// testify.jsonl was recorded from assertions of github.com/stretchr/testify,
+// which the exercises' tests use: the message keeps the test's own words
+// and what testify found, not the trace through the grader's build folder.
+func TestFailureReadsTestify(t *testing.T) {
+	rep := read(t, "testify.jsonl")
+	for name, want := range map[string]string{
+		"TestTrue": "q_test.go:12: q.TryPut(3) = false, want true",
+		"TestEqual": "q_test.go:17: c.Value() = 4 after 5 Inc, want 5\n" +
+			"  Not equal:\n  expected: 5\n  actual  : 4",
+		"TestEqualNoMessage": "q_test.go:21: Not equal:\n" +
+			"  expected: []string{\"a\", \"b\"}\n  actual  : []string{\"a\", \"c\"}",
+		"TestRequireNoError": "q_test.go:25: Create(\"/x\", 4096)\n" +
+			"  Received unexpected error:\n  no such file",
+		"TestFailAndError": "q_test.go:30: q.Put(1) after Close\n" +
+			"  got error <nil>, want closed\nq_test.go:31: plain: 3",
+	} {
+		res := rep.Test(name)
+		require.NotNil(t, res, "Test(%q)", name)
+		assert.Equal(t, Failed, res.Outcome, "%s: outcome", name)
+		assert.Equal(t, want, Failure(res.Output), "%s: Failure(output)", name)
 	}
 }
