@@ -15,8 +15,9 @@ const DefaultQueueLen = 64
 var ErrServerClosed = errors.New("socket: server closed")
 
 // A Server is a broadcast server: every frame that one client sends is
-// delivered to every other connected client, in the order the server read
-// the frames. The sender does not get its own frame back.
+// delivered to every other connected client, each sender's frames in the
+// order that sender sent them (one order across all senders is allowed,
+// not required). The sender does not get its own frame back.
 //
 // Each client has an outgoing queue of QueueLen frames. A frame for a
 // client whose queue is full is not waited for: that client is dropped
