@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -113,6 +114,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, ex := range exs {
 		goArgs = append(goArgs, "./"+ex.Dir+"/")
 	}
+	if cold := coldLibraries(root, goArgs[2:]); len(cold) > 0 {
+		fmt.Fprintf(stderr, "compiling %s for the tests, once: this first run takes a minute or two with nothing to show; later runs reuse them\n", strings.Join(cold, ", "))
+	}
 	fmt.Fprintf(stderr, "running go %s\n", strings.Join(goArgs, " "))
 	cmd := exec.Command("go", goArgs...)
 	cmd.Dir = root
@@ -136,6 +140,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "score: hint: the race detector needs a C compiler (see the README); go run ./score -race=false runs without it, but the grader always uses it\n")
 	}
 	return 0
+}
+
+// coldLibraries names the libraries that go test would compile before
+// testing, because Go's build cache does not hold them yet (with -race, in
+// their race-detector build): the first run after a fresh install sits
+// silent for minutes while it does. It returns nil when it cannot tell.
+func coldLibraries(root string, args []string) []string {
+	list := exec.Command("go", append([]string{"list", "-deps", "-test", "-f",
+		`{{if .Stale}}{{if .Module}}{{if not .Module.Main}}{{.Module.Path}}{{end}}{{else}}the standard library{{end}}{{end}}`}, args...)...)
+	list.Dir = root
+	out, err := list.Output()
+	if err != nil {
+		return nil
+	}
+	var cold []string
+	for _, name := range strings.Split(string(out), "\n") {
+		if name = strings.TrimSpace(name); name != "" && !slices.Contains(cold, name) {
+			cold = append(cold, name)
+		}
+	}
+	return cold
 }
 
 func noEvents(rs []Result) bool {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -142,5 +143,25 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := p.Select([]string{"sokcet"}); err == nil || !strings.Contains(err.Error(), "the exercises are counter, pipe") {
 		t.Errorf("Select(sokcet) error = %v, want one naming the exercises", err)
+	}
+}
+
+// With an empty build cache, the libraries the counter's tests compile
+// against are named once each, and the exercises' own packages are not.
+func TestColdLibraries(t *testing.T) {
+	exercises := filepath.Join("..", "..", "..", "..", "..", "exercises")
+	t.Setenv("GOCACHE", t.TempDir())
+	t.Setenv("GOFLAGS", "-mod=readonly")
+	t.Setenv("GOPROXY", "off")
+	cold := coldLibraries(exercises, []string{"-race", "./1-counter/"})
+	for _, want := range []string{"go.uber.org/goleak", "the standard library"} {
+		if !slices.Contains(cold, want) {
+			t.Errorf("coldLibraries with an empty cache = %q, want it to name %s", cold, want)
+		}
+	}
+	for i, name := range cold {
+		if strings.Contains(name, "ipclab") || slices.Contains(cold[:i], name) {
+			t.Errorf("coldLibraries = %q: %s is the course's own or named twice", cold, name)
+		}
 	}
 }
