@@ -41,6 +41,7 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/batch"
 	"github.com/ipclab/ipclab/grader/internal/build"
 	"github.com/ipclab/ipclab/grader/internal/course"
+	"github.com/ipclab/ipclab/grader/internal/gradebench"
 	"github.com/ipclab/ipclab/grader/internal/grading"
 	"github.com/ipclab/ipclab/grader/internal/ipcbench"
 	"github.com/ipclab/ipclab/grader/internal/release"
@@ -98,6 +99,9 @@ type options struct {
 	benchTime string
 	chart     string
 	noDD      bool
+	grading   bool
+	latency   string
+	rounds    int
 	stderr    io.Writer
 }
 
@@ -193,6 +197,11 @@ func init() {
 				fs.StringVar(&o.benchTime, "benchtime", "1s", "how long each benchmark runs, as go test's -benchtime (`D`: 1s, or 1000x)")
 				fs.StringVar(&o.chart, "chart", "", "also draw the figures to `FILE` (.svg or .png)")
 				fs.BoolVar(&o.noDD, "no-dd", false, "leave out the dd pipeline (a machine without dd)")
+				fs.BoolVar(&o.grading, "grading", false, "instead, time grade of the reference solutions against plain go test -race on the same files, and a student's edit-to-score against go test")
+				fs.StringVar(&o.latency, "latency", "counter", "with -grading, the exercise `EX` whose edit-to-score is timed (\"\" to leave it out)")
+				fs.IntVar(&o.rounds, "rounds", 1, "with -grading, timed `rounds` of each comparison, after one to warm the cache")
+				exerciseFlag(fs, o)
+				jobsFlag(fs, o)
 			},
 			run: benchCmd},
 	}
@@ -209,6 +218,9 @@ func benchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	if !o.student && !repo.HasSolutions() {
 		return usageError{"this repository has no reference solutions: measure your own code with -student"}
 	}
+	if o.grading {
+		return gradingBench(ctx, o, repo, stdout)
+	}
 	res, err := ipcbench.Run(ctx, repo, ipcbench.Options{Student: o.student, BenchTime: o.benchTime, NoDD: o.noDD, Progress: o.stderr})
 	if err != nil {
 		return err
@@ -224,6 +236,27 @@ func benchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 		fmt.Fprintf(stdout, "\nchart: %s\n", o.chart)
 	}
 	return nil
+}
+
+// gradingBench is bench -grading.
+func gradingBench(ctx context.Context, o *options, repo *course.Repo, stdout io.Writer) error {
+	exs, err := selected(repo, o)
+	if err != nil {
+		return err
+	}
+	opts := gradebench.Options{Exercises: exs, Rounds: o.rounds, Jobs: o.jobs, Progress: o.stderr}
+	if o.latency != "" {
+		ex, err := repo.Exercise(o.latency)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		opts.Latency = ex
+	}
+	res, err := gradebench.Run(ctx, repo, opts)
+	if err != nil {
+		return err
+	}
+	return res.Table(stdout)
 }
 
 func isolationFlag(fs *flag.FlagSet, o *options) {

@@ -75,9 +75,9 @@ func (e *CompileError) Error() string { return "does not compile:\n" + e.Output 
 // does not compile; any other error is the grader's own failure.
 func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 	mod := filepath.Join(work, "module")
-	pkgDir := filepath.Join(mod, filepath.FromSlash(req.Exercise.PackageDir()))
-	if err := assemble(req, mod, pkgDir); err != nil {
-		return nil, fmt.Errorf("assemble module for %s: %w", req.Exercise.ID, err)
+	pkgDir, err := Assemble(req, mod)
+	if err != nil {
+		return nil, err
 	}
 	bin := filepath.Join(work, req.Exercise.ID+".test")
 	if req.GOOS == "windows" || req.GOOS == "" && runtime.GOOS == "windows" {
@@ -133,7 +133,18 @@ func Build(ctx context.Context, req Request, work string) (*Binary, error) {
 	}, nil
 }
 
-// assemble writes the module: trusted files first, layers on top.
+// Assemble writes the module Build compiles into the directory mod and
+// returns the exercise's package directory in it: trusted files first,
+// layers on top. Assembling several exercises into one mod gives the
+// module plain go test runs on the same files.
+func Assemble(req Request, mod string) (pkgDir string, err error) {
+	pkgDir = filepath.Join(mod, filepath.FromSlash(req.Exercise.PackageDir()))
+	if err := assemble(req, mod, pkgDir); err != nil {
+		return "", fmt.Errorf("assemble module for %s: %w", req.Exercise.ID, err)
+	}
+	return pkgDir, nil
+}
+
 func assemble(req Request, mod, pkgDir string) error {
 	src := req.Repo.Path(course.ExercisesDir)
 	for _, f := range []string{"go.mod", "go.sum"} {

@@ -65,6 +65,8 @@ type Options struct {
 	// process is given to report its own time-out, and run.QuitWait, the
 	// time it is given to print its stacks when it did not.
 	Budget time.Duration
+	// Timings, when not nil, adds up where the time went.
+	Timings *Timings
 }
 
 // A Grader grades exercises of one course checkout.
@@ -158,6 +160,8 @@ func (b *Built) Close() error {
 // course ships it, with layers laid over it in order. Static checks apply
 // to the editable files as they end up.
 func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]submission.File) (*Built, error) {
+	start := time.Now()
+	defer func() { g.Opts.Timings.addBuild(time.Since(start)) }()
 	b := &Built{Exercise: ex, Tests: g.Tests(ex)}
 	files, err := g.effective(ex, layers)
 	if err != nil {
@@ -315,6 +319,7 @@ func (g *Grader) run(ctx context.Context, b *Built, bud *budget) (map[string]sco
 				Hide:      g.Opts.Hide,
 			})
 			a.Outcome = o
+			g.Opts.Timings.addTest(t.Name, o)
 			if o != nil && a.StoppedByBudget() {
 				bud.spent.Store(true)
 			}
