@@ -18,10 +18,12 @@ package direct
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -35,34 +37,72 @@ func capName(capacity int) string {
 }
 
 // errName names the errors of this package the way a student writes them.
+// It asks testkit.Is, so that an error that claims to be every error is
+// shown as what it says, not as the first name it claims.
 func errName(err error) string {
 	switch {
 	case err == nil:
 		return "nil"
-	case errors.Is(err, ErrDuplicateName):
+	case testkit.Is(err, ErrDuplicateName):
 		return "ErrDuplicateName"
-	case errors.Is(err, ErrUnknownPeer):
+	case testkit.Is(err, ErrUnknownPeer):
 		return "ErrUnknownPeer"
-	case errors.Is(err, ErrPeerExited):
+	case testkit.Is(err, ErrPeerExited):
 		return "ErrPeerExited"
-	case errors.Is(err, ErrExited):
+	case testkit.Is(err, ErrExited):
 		return "ErrExited"
-	case errors.Is(err, ErrWouldBlock):
+	case testkit.Is(err, ErrWouldBlock):
 		return "ErrWouldBlock"
-	case errors.Is(err, context.Canceled):
+	case testkit.Is(err, context.Canceled):
 		return "context.Canceled"
-	case errors.Is(err, context.DeadlineExceeded):
+	case testkit.Is(err, context.DeadlineExceeded):
 		return "context.DeadlineExceeded"
 	}
 	return fmt.Sprintf("error %q", err)
 }
 
-// sameErr reports whether err is want (nil when want is nil).
-func sameErr(err, want error) bool {
+// errIs asserts that err is want: no error when want is nil, and
+// otherwise want in the sense of testkit.ErrorIs. It reports whether err
+// is want, and lets the test go on, as assert does; msgAndArgs say which
+// call returned err.
+func errIs(t testing.TB, err, want error, msgAndArgs ...any) bool {
+	t.Helper()
 	if want == nil {
-		return err == nil
+		return assert.NoError(t, err, msgAndArgs...)
 	}
-	return testkit.Is(err, want)
+	return testkit.ErrorIs(t, err, want, msgAndArgs...)
+}
+
+// requireErrIs is errIs for a test that cannot go on: it stops the test,
+// as require does, unless err is want.
+func requireErrIs(t testing.TB, err, want error, msgAndArgs ...any) {
+	t.Helper()
+	if !errIs(t, err, want, msgAndArgs...) {
+		t.FailNow()
+	}
+}
+
+// gotMessage asserts that a receiving call returned the message want and
+// no error, and reports whether it did; msgAndArgs say which call, what
+// it returned, and why it should have returned want.
+func gotMessage(t testing.TB, msg []byte, err error, want string, msgAndArgs ...any) bool {
+	t.Helper()
+	return assert.NoError(t, err, msgAndArgs...) && assert.Equal(t, want, string(msg), msgAndArgs...)
+}
+
+// requireMessage is gotMessage for a test that cannot go on.
+func requireMessage(t testing.TB, msg []byte, err error, want string, msgAndArgs ...any) {
+	t.Helper()
+	if !gotMessage(t, msg, err, want, msgAndArgs...) {
+		t.FailNow()
+	}
+}
+
+// gotMessageFrom is gotMessage for ReceiveAny, which also says who sent
+// the message: from must be wantFrom.
+func gotMessageFrom(t testing.TB, from string, msg []byte, err error, wantFrom, want string, msgAndArgs ...any) bool {
+	t.Helper()
+	return gotMessage(t, msg, err, want, msgAndArgs...) && assert.Equal(t, wantFrom, from, msgAndArgs...)
 }
 
 // quote shows a message the way the tests write it.
@@ -86,9 +126,9 @@ func join(t *testing.T, n *Network, name string) *Process {
 	var p *Process
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("n.Join(%q)", name), func() { p, err = n.Join(name) })
-	if err != nil || p == nil {
-		t.Fatalf("n.Join(%q) = %v, %s, want a process, nil (no process of that name had joined)", name, p, errName(err))
-	}
+	const msg = "n.Join(%q) = %v, %s, want a process, nil (no process of that name had joined)"
+	require.NoError(t, err, msg, name, p, errName(err))
+	require.NotNil(t, p, msg, name, p, errName(err))
 	return p
 }
 
@@ -109,9 +149,7 @@ func send(t *testing.T, p *Process, to, msg, why string) {
 	what := fmt.Sprintf("%s.Send(%q, %q)", p.Name(), to, msg)
 	var err error
 	testkit.Within(t, testkit.Patience, what+" ("+why+")", func() { err = p.Send(to, []byte(msg)) })
-	if err != nil {
-		t.Fatalf("%s = %s, want nil (%s)", what, errName(err), why)
-	}
+	require.NoError(t, err, "%s = %s, want nil (%s)", what, errName(err), why)
 }
 
 // receive calls p.Receive(from), which must return want and nil without
@@ -122,9 +160,7 @@ func receive(t *testing.T, p *Process, from, want, why string) []byte {
 	var got []byte
 	var err error
 	testkit.Within(t, testkit.Patience, what+" ("+why+")", func() { got, err = p.Receive(from) })
-	if err != nil || string(got) != want {
-		t.Fatalf("%s = %s, %s, want %q, nil (%s)", what, quote(got), errName(err), want, why)
-	}
+	requireMessage(t, got, err, want, "%s = %s, %s, want %q, nil (%s)", what, quote(got), errName(err), want, why)
 	return got
 }
 
@@ -134,9 +170,7 @@ func trySend(t *testing.T, p *Process, to, msg string, want error, why string) {
 	what := fmt.Sprintf("%s.TrySend(%q, %q)", p.Name(), to, msg)
 	var err error
 	testkit.Within(t, testkit.Patience, what+" (TrySend must never wait)", func() { err = p.TrySend(to, []byte(msg)) })
-	if !sameErr(err, want) {
-		t.Fatalf("%s = %s, want %s (%s)", what, errName(err), errName(want), why)
-	}
+	requireErrIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
 }
 
 // tryReceive calls p.TryReceive(from), which must return wantMsg and
@@ -147,12 +181,11 @@ func tryReceive(t *testing.T, p *Process, from, wantMsg string, wantErr error, w
 	var got []byte
 	var err error
 	testkit.Within(t, testkit.Patience, what+" (TryReceive must never wait)", func() { got, err = p.TryReceive(from) })
-	switch {
-	case wantErr == nil && (err != nil || string(got) != wantMsg):
-		t.Fatalf("%s = %s, %s, want %q, nil (%s)", what, quote(got), errName(err), wantMsg, why)
-	case wantErr != nil && !sameErr(err, wantErr):
-		t.Fatalf("%s = %s, %s, want %s (%s)", what, quote(got), errName(err), errName(wantErr), why)
+	if wantErr == nil {
+		requireMessage(t, got, err, wantMsg, "%s = %s, %s, want %q, nil (%s)", what, quote(got), errName(err), wantMsg, why)
+		return
 	}
+	requireErrIs(t, err, wantErr, "%s = %s, %s, want %s (%s)", what, quote(got), errName(err), errName(wantErr), why)
 }
 
 // mustFail runs the call what, which must return an error matching want
@@ -161,9 +194,7 @@ func mustFail(t *testing.T, what string, want error, why string, call func() err
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, what+" ("+why+": it must fail at once, not wait)", func() { err = call() })
-	if !sameErr(err, want) {
-		t.Errorf("%s = %s, want %s (%s)", what, errName(err), errName(want), why)
-	}
+	errIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
 }
 
 // goSend calls p.Send(to, msg) on a new goroutine. Read the error only
@@ -188,30 +219,23 @@ func goReceiveAny(p *Process) (*testkit.Op, *result) {
 func TestJoin(t *testing.T) {
 	n := New(Unbounded)
 	alice := join(t, n, "alice")
-	if got := alice.Name(); got != "alice" {
-		t.Errorf("alice.Name() = %q, want \"alice\" (the name it joined under)", got)
-	}
+	got := alice.Name()
+	assert.Equal(t, "alice", got, "alice.Name() = %q, want \"alice\" (the name it joined under)", got)
 	bob := join(t, n, "bob")
-	if got := bob.Name(); got != "bob" {
-		t.Errorf("bob.Name() = %q, want \"bob\" (the name it joined under)", got)
-	}
+	got = bob.Name()
+	assert.Equal(t, "bob", got, "bob.Name() = %q, want \"bob\" (the name it joined under)", got)
 
 	var err error
 	testkit.Within(t, testkit.Patience, `n.Join("alice") a second time`, func() { _, err = n.Join("alice") })
-	if !testkit.Is(err, ErrDuplicateName) {
-		t.Errorf(`n.Join("alice") = %s, want ErrDuplicateName (a process named alice is in the network)`, errName(err))
-	}
+	testkit.ErrorIs(t, err, ErrDuplicateName, `n.Join("alice") = %s, want ErrDuplicateName (a process named alice is in the network)`, errName(err))
 
 	testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 	testkit.Within(t, testkit.Patience, `n.Join("bob") after bob exited`, func() { _, err = n.Join("bob") })
-	if !testkit.Is(err, ErrDuplicateName) {
-		t.Errorf(`n.Join("bob") = %s, want ErrDuplicateName (names are never reused, even once their process has exited)`, errName(err))
-	}
+	testkit.ErrorIs(t, err, ErrDuplicateName, `n.Join("bob") = %s, want ErrDuplicateName (names are never reused, even once their process has exited)`, errName(err))
 
 	join(t, n, "carol")
-	if got := n.Links(); got != 0 {
-		t.Errorf("n.Links() = %d, want 0 (no process has sent or received anything yet)", got)
-	}
+	links := n.Links()
+	assert.Equal(t, 0, links, "n.Links() = %d, want 0 (no process has sent or received anything yet)", links)
 
 	// Names belong to one network: another network has its own.
 	join(t, New(0), "alice")
@@ -237,9 +261,8 @@ func TestSendAndReceive(t *testing.T) {
 		send(t, bob, "alice", "hi alice", "the link from bob to alice was empty, "+on)
 		receive(t, alice, "bob", "hi alice", "bob had replied, "+on)
 
-		if got := n.Links(); got != 1 {
-			t.Errorf("n.Links() = %d, want 1 (alice and bob talked both ways, over the one link between them, %s)", got, on)
-		}
+		got := n.Links()
+		assert.Equal(t, 1, got, "n.Links() = %d, want 1 (alice and bob talked both ways, over the one link between them, %s)", got, on)
 	}
 }
 
@@ -254,9 +277,7 @@ func TestReceiveWaits(t *testing.T) {
 		op.StaysBlocked(t, testkit.Grace, `bob.Receive("alice"), with nothing sent yet `+on+",")
 		send(t, alice, "bob", "finally", "bob was waiting to receive from alice, "+on)
 		op.Finishes(t, testkit.Patience, `bob.Receive("alice"), after alice.Send("bob", "finally"),`)
-		if r.err != nil || string(r.msg) != "finally" {
-			t.Errorf(`bob.Receive("alice") = %s, %s, want "finally", nil (alice sent it while bob waited, %s)`, quote(r.msg), errName(r.err), on)
-		}
+		gotMessage(t, r.msg, r.err, "finally", `bob.Receive("alice") = %s, %s, want "finally", nil (alice sent it while bob waited, %s)`, quote(r.msg), errName(r.err), on)
 	}
 }
 
@@ -282,9 +303,7 @@ func TestReceiveFromNamedPeerOnly(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `bob.Receive("carol"), after alice (not carol) sent to bob,`)
 	send(t, carol, "bob", "carol again", "an unbounded link always has room")
 	op.Finishes(t, testkit.Patience, `bob.Receive("carol"), after carol sent to bob,`)
-	if r.err != nil || string(r.msg) != "carol again" {
-		t.Fatalf(`bob.Receive("carol") = %s, %s, want "carol again", nil (the only message carol sent while bob waited)`, quote(r.msg), errName(r.err))
-	}
+	requireMessage(t, r.msg, r.err, "carol again", `bob.Receive("carol") = %s, %s, want "carol again", nil (the only message carol sent while bob waited)`, quote(r.msg), errName(r.err))
 	receive(t, bob, "alice", "ping", "alice sent ping, then pong")
 	receive(t, bob, "alice", "pong", "alice sent ping, then pong")
 }
@@ -302,28 +321,21 @@ func TestReceiveAny(t *testing.T) {
 		var msg []byte
 		var err error
 		testkit.Within(t, testkit.Patience, "bob.ReceiveAny() (alice and carol had each sent bob a message)", func() { from, msg, err = bob.ReceiveAny() })
-		if err != nil {
-			t.Fatalf("bob.ReceiveAny() = %q, %s, %s, want a sender, a message, nil (alice and carol had each sent bob a message)", from, quote(msg), errName(err))
-		}
+		require.NoError(t, err, "bob.ReceiveAny() = %q, %s, %s, want a sender, a message, nil (alice and carol had each sent bob a message)", from, quote(msg), errName(err))
 		got[from] = string(msg)
 	}
-	if got["alice"] != "a" || got["carol"] != "c" || len(got) != 2 {
-		t.Errorf(`two calls of bob.ReceiveAny() returned %v (sender: message), want map[alice:a carol:c] (alice sent "a" and carol sent "c"; ReceiveAny must say who sent each)`, got)
-	}
+	assert.Equal(t, map[string]string{"alice": "a", "carol": "c"}, got,
+		`two calls of bob.ReceiveAny() returned %v (sender: message), want map[alice:a carol:c] (alice sent "a" and carol sent "c"; ReceiveAny must say who sent each)`, got)
 
 	var err error
 	testkit.Within(t, testkit.Patience, "bob.TryReceiveAny() (TryReceiveAny must never wait)", func() { _, _, err = bob.TryReceiveAny() })
-	if !testkit.Is(err, ErrWouldBlock) {
-		t.Errorf("bob.TryReceiveAny() = %s, want ErrWouldBlock (bob had received every message sent to him)", errName(err))
-	}
+	testkit.ErrorIs(t, err, ErrWouldBlock, "bob.TryReceiveAny() = %s, want ErrWouldBlock (bob had received every message sent to him)", errName(err))
 
 	op, r := goReceiveAny(bob)
 	op.StaysBlocked(t, testkit.Grace, "bob.ReceiveAny(), with nothing sent to bob,")
 	send(t, dave, "bob", "d", "an unbounded link always has room")
 	op.Finishes(t, testkit.Patience, `bob.ReceiveAny(), after dave.Send("bob", "d"),`)
-	if r.from != "dave" || string(r.msg) != "d" || r.err != nil {
-		t.Errorf(`bob.ReceiveAny() = %q, %s, %s, want "dave", "d", nil (dave sent "d" while bob waited)`, r.from, quote(r.msg), errName(r.err))
-	}
+	gotMessageFrom(t, r.from, r.msg, r.err, "dave", "d", `bob.ReceiveAny() = %q, %s, %s, want "dave", "d", nil (dave sent "d" while bob waited)`, r.from, quote(r.msg), errName(r.err))
 }
 
 func TestRendezvous(t *testing.T) {
@@ -335,17 +347,13 @@ func TestRendezvous(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `alice.Send("bob", "x") on a rendezvous network, with bob not receiving,`)
 	receive(t, bob, "alice", "x", "alice was waiting in Send")
 	op.Finishes(t, testkit.Patience, `alice.Send("bob", "x"), after bob received the message,`)
-	if *err != nil {
-		t.Fatalf(`alice.Send("bob", "x") = %s, want nil (bob received the message)`, errName(*err))
-	}
+	require.NoError(t, *err, `alice.Send("bob", "x") = %s, want nil (bob received the message)`, errName(*err))
 
 	opR, r := goReceive(bob, "alice")
 	opR.StaysBlocked(t, testkit.Grace, `bob.Receive("alice") on a rendezvous network, with alice not sending,`)
 	send(t, alice, "bob", "y", "bob was waiting in Receive(\"alice\")")
 	opR.Finishes(t, testkit.Patience, `bob.Receive("alice"), after alice.Send("bob", "y") returned,`)
-	if r.err != nil || string(r.msg) != "y" {
-		t.Fatalf(`bob.Receive("alice") = %s, %s, want "y", nil (alice sent it while bob waited)`, quote(r.msg), errName(r.err))
-	}
+	requireMessage(t, r.msg, r.err, "y", `bob.Receive("alice") = %s, %s, want "y", nil (alice sent it while bob waited)`, quote(r.msg), errName(r.err))
 
 	trySend(t, alice, "bob", "z", ErrWouldBlock, "on a rendezvous network a message needs a receiver waiting for it, and bob was not receiving")
 	tryReceive(t, bob, "alice", "", ErrWouldBlock, "alice was not waiting in Send, and a rendezvous link holds no messages")
@@ -355,17 +363,13 @@ func TestRendezvous(t *testing.T) {
 	opR.StaysBlocked(t, testkit.Grace, `bob.Receive("alice"), with alice not sending,`)
 	trySend(t, alice, "bob", "w", nil, `bob was waiting in Receive("alice")`)
 	opR.Finishes(t, testkit.Patience, `bob.Receive("alice"), after alice.TrySend("bob", "w") returned nil,`)
-	if r.err != nil || string(r.msg) != "w" {
-		t.Fatalf(`bob.Receive("alice") = %s, %s, want "w", nil (alice's TrySend handed it over)`, quote(r.msg), errName(r.err))
-	}
+	requireMessage(t, r.msg, r.err, "w", `bob.Receive("alice") = %s, %s, want "w", nil (alice's TrySend handed it over)`, quote(r.msg), errName(r.err))
 
 	op, err = goSend(alice, "bob", "v")
 	op.StaysBlocked(t, testkit.Grace, `alice.Send("bob", "v"), with bob not receiving,`)
 	tryReceive(t, bob, "alice", "v", nil, `alice was waiting in Send("bob", "v")`)
 	op.Finishes(t, testkit.Patience, `alice.Send("bob", "v"), after bob's TryReceive took the message,`)
-	if *err != nil {
-		t.Fatalf(`alice.Send("bob", "v") = %s, want nil (bob took the message)`, errName(*err))
-	}
+	require.NoError(t, *err, `alice.Send("bob", "v") = %s, want nil (bob took the message)`, errName(*err))
 }
 
 func TestBoundedCapacity(t *testing.T) {
@@ -383,9 +387,7 @@ func TestBoundedCapacity(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `alice.Send("bob", "3"), with the link from alice to bob holding 2 of 2 messages,`)
 	receive(t, bob, "alice", "1", "alice sent 1 first")
 	op.Finishes(t, testkit.Patience, `alice.Send("bob", "3"), after bob's Receive made room in the link,`)
-	if *err != nil {
-		t.Fatalf(`alice.Send("bob", "3") = %s, want nil (bob's Receive made room for it)`, errName(*err))
-	}
+	require.NoError(t, *err, `alice.Send("bob", "3") = %s, want nil (bob's Receive made room for it)`, errName(*err))
 	receive(t, bob, "alice", "2", "alice sent 1, 2, 3 in that order")
 	receive(t, bob, "alice", "3", "alice sent 1, 2, 3 in that order")
 	receive(t, bob, "carol", "c", "carol sent c")
@@ -407,9 +409,7 @@ func TestUnboundedNeverWaits(t *testing.T) {
 			}
 		}
 	})
-	if failedAt >= 0 {
-		t.Fatalf(`alice.Send("bob", %q) = %s, want nil (an unbounded link holding %d messages still has room)`, fmt.Sprint(failedAt), errName(firstErr), failedAt)
-	}
+	require.NoError(t, firstErr, `alice.Send("bob", %q) = %s, want nil (an unbounded link holding %d messages still has room)`, fmt.Sprint(failedAt), errName(firstErr), failedAt)
 	trySend(t, alice, "bob", "last", nil, fmt.Sprintf("an unbounded link holding %d messages still has room", count))
 	for i := 0; i < count; i++ {
 		tryReceive(t, bob, "alice", fmt.Sprint(i), nil, fmt.Sprintf("alice sent 0, 1, …, %d in that order", count-1))
@@ -442,9 +442,7 @@ func TestUnknownAndExitedPeers(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `alice.Receive("carol"), with nothing from carol,`)
 	testkit.Within(t, testkit.Patience, "carol.Exit()", carol.Exit)
 	op.Finishes(t, testkit.Patience, `alice.Receive("carol"), waiting when carol exited,`)
-	if !testkit.Is(r.err, ErrPeerExited) {
-		t.Errorf(`alice.Receive("carol") = %s, %s, want ErrPeerExited (carol exited while alice waited for her)`, quote(r.msg), errName(r.err))
-	}
+	testkit.ErrorIs(t, r.err, ErrPeerExited, `alice.Receive("carol") = %s, %s, want ErrPeerExited (carol exited while alice waited for her)`, quote(r.msg), errName(r.err))
 }
 
 func TestMessagesAreCopied(t *testing.T) {
@@ -455,16 +453,12 @@ func TestMessagesAreCopied(t *testing.T) {
 	buf := []byte("hello")
 	var err error
 	testkit.Within(t, testkit.Patience, `alice.Send("bob", buf)`, func() { err = alice.Send("bob", buf) })
-	if err != nil {
-		t.Fatalf(`alice.Send("bob", buf) = %s, want nil (an unbounded link always has room)`, errName(err))
-	}
+	require.NoError(t, err, `alice.Send("bob", buf) = %s, want nil (an unbounded link always has room)`, errName(err))
 	buf[0] = 'J' // alice reuses her buffer once Send has returned
 	got := receive(t, bob, "alice", "hello",
 		`alice sent "hello" and then changed her buffer to "Jello": Send must copy the message, not keep alice's buffer`)
 	got[0] = 'Y' // bob changes what he received
-	if string(buf) != "Jello" {
-		t.Errorf(`after bob changed the message he received, alice's buffer is %q, want "Jello" (the receiver's copy must not share memory with the sender's buffer)`, buf)
-	}
+	assert.Equal(t, "Jello", string(buf), `after bob changed the message he received, alice's buffer is %q, want "Jello" (the receiver's copy must not share memory with the sender's buffer)`, buf)
 }
 
 func TestContextDeadline(t *testing.T) {
@@ -479,9 +473,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`bob.ReceiveContext(ctx, "alice"), with nothing sent and a deadline %v away (was the waiter woken when the deadline passed?)`, wait), func() {
 		r.msg, r.err = bob.ReceiveContext(ctx, "alice")
 	})
-	if !testkit.Is(r.err, context.DeadlineExceeded) {
-		t.Fatalf(`bob.ReceiveContext(ctx, "alice") = %s, %s, want context.DeadlineExceeded (alice sent nothing before the deadline)`, quote(r.msg), errName(r.err))
-	}
+	requireErrIs(t, r.err, context.DeadlineExceeded, `bob.ReceiveContext(ctx, "alice") = %s, %s, want context.DeadlineExceeded (alice sent nothing before the deadline)`, quote(r.msg), errName(r.err))
 
 	ctx, cancel = context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -489,9 +481,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`alice.SendContext(ctx, "bob", "late") on a rendezvous network, with bob not receiving and a deadline %v away`, wait), func() {
 		err = alice.SendContext(ctx, "bob", []byte("late"))
 	})
-	if !testkit.Is(err, context.DeadlineExceeded) {
-		t.Fatalf(`alice.SendContext(ctx, "bob", "late") = %s, want context.DeadlineExceeded (bob did not receive before the deadline)`, errName(err))
-	}
+	requireErrIs(t, err, context.DeadlineExceeded, `alice.SendContext(ctx, "bob", "late") = %s, want context.DeadlineExceeded (bob did not receive before the deadline)`, errName(err))
 	tryReceive(t, bob, "alice", "", ErrWouldBlock, "alice's SendContext gave up at its deadline, so its message must not be delivered any more")
 
 	ctx, cancel = context.WithCancel(context.Background())
@@ -499,9 +489,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "bob.ReceiveAnyContext(ctx), with ctx cancelled already,", func() {
 		r.from, r.msg, r.err = bob.ReceiveAnyContext(ctx)
 	})
-	if !testkit.Is(r.err, context.Canceled) {
-		t.Errorf("bob.ReceiveAnyContext(ctx) = %q, %s, %s, want context.Canceled (nothing was sent, and ctx was cancelled before the call)", r.from, quote(r.msg), errName(r.err))
-	}
+	testkit.ErrorIs(t, r.err, context.Canceled, "bob.ReceiveAnyContext(ctx) = %q, %s, %s, want context.Canceled (nothing was sent, and ctx was cancelled before the call)", r.from, quote(r.msg), errName(r.err))
 
 	// A context that is not done changes nothing.
 	ctx, cancel = context.WithTimeout(context.Background(), time.Hour)
@@ -510,9 +498,7 @@ func TestContextDeadline(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, `alice.SendContext(ctx, "bob", "on time"), with a deadline an hour away and bob not receiving,`)
 	receive(t, bob, "alice", "on time", "alice was waiting in SendContext")
 	op.Finishes(t, testkit.Patience, `alice.SendContext(ctx, "bob", "on time"), after bob received the message,`)
-	if err != nil {
-		t.Errorf(`alice.SendContext(ctx, "bob", "on time") = %s, want nil (bob received the message before the deadline)`, errName(err))
-	}
+	assert.NoError(t, err, `alice.SendContext(ctx, "bob", "on time") = %s, want nil (bob received the message before the deadline)`, errName(err))
 }
 
 func TestLinksMadeOnFirstUse(t *testing.T) {
@@ -523,9 +509,7 @@ func TestLinksMadeOnFirstUse(t *testing.T) {
 		t.Helper()
 		var got int
 		testkit.Within(t, testkit.Patience, "n.Links()", func() { got = n.Links() })
-		if got != want {
-			t.Fatalf("n.Links() = %d, want %d (%s)", got, want, why)
-		}
+		require.Equal(t, want, got, "n.Links() = %d, want %d (%s)", got, want, why)
 	}
 
 	links(0, "four processes had joined, and none had sent or received anything")
@@ -540,8 +524,6 @@ func TestLinksMadeOnFirstUse(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "dave.TryReceiveAny()", func() { _, _, err = dave.TryReceiveAny() })
-	if !testkit.Is(err, ErrWouldBlock) {
-		t.Fatalf("dave.TryReceiveAny() = %s, want ErrWouldBlock (nobody had sent to dave)", errName(err))
-	}
+	requireErrIs(t, err, ErrWouldBlock, "dave.TryReceiveAny() = %s, want ErrWouldBlock (nobody had sent to dave)", errName(err))
 	links(2, "ReceiveAny names no peer, so it uses no link")
 }

@@ -37,6 +37,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -94,6 +97,31 @@ func show(b []byte) string {
 		return fmt.Sprintf("%q", b)
 	}
 	return fmt.Sprintf("%d bytes %q...", len(b), b[:40])
+}
+
+// sameBytes asserts that got holds the bytes want holds, and reports
+// whether it does; msgAndArgs say what got is. It never prints either in
+// full, as assert.Equal would: a reply can be far larger than a failure
+// message may be. It shows where they part instead.
+func sameBytes(t testing.TB, want, got []byte, msgAndArgs ...any) bool {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return true
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	return assert.Fail(t, fmt.Sprintf("got %d bytes, want %d; from byte %d on, got %s, want %s",
+		len(got), len(want), i, show(got[i:]), show(want[i:])), msgAndArgs...)
+}
+
+// gotReply asserts that Request returned the reply want and no error,
+// and reports whether it did; msgAndArgs say which Request, what it
+// returned, and what was wanted.
+func gotReply(t testing.TB, got []byte, err error, want []byte, msgAndArgs ...any) bool {
+	t.Helper()
+	return assert.NoError(t, err, msgAndArgs...) && sameBytes(t, want, got, msgAndArgs...)
 }
 
 // clientsRole is a client process. Its arguments: the server's path, a
@@ -191,13 +219,10 @@ func startChild(t *testing.T, name, tmp, role string, args ...string) *child {
 	c.cmd.Stdout = c.out
 	c.cmd.Stderr = c.stderr
 	stdin, err := c.cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
+	require.NoError(t, err, "starting %s: %v", name, err)
 	c.stdin = stdin
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
+	err = c.cmd.Start()
+	require.NoError(t, err, "starting %s: %v", name, err)
 	go func() {
 		c.err = c.cmd.Wait()
 		close(c.exited)
@@ -252,9 +277,9 @@ func (c *child) waitLine(t *testing.T, d time.Duration, prefix string) {
 					return
 				}
 			}
-			t.Fatalf("%s exited (%v) before it printed %q; it printed %q%s", c.name, c.err, prefix, lines, c.stderrTail())
+			require.FailNow(t, fmt.Sprintf("%s exited (%v) before it printed %q; it printed %q%s", c.name, c.err, prefix, lines, c.stderrTail()))
 		case <-timer.C:
-			t.Fatalf("%s did not print %q within %v", c.name, prefix, d)
+			require.FailNow(t, fmt.Sprintf("%s did not print %q within %v", c.name, prefix, d))
 		}
 	}
 }
@@ -267,7 +292,7 @@ func (c *child) wait(t *testing.T, d time.Duration) {
 	select {
 	case <-c.exited:
 	case <-timer.C:
-		t.Fatalf("%s did not exit within %v: a request is stuck (was it ever answered?)", c.name, d)
+		require.FailNow(t, fmt.Sprintf("%s did not exit within %v: a request is stuck (was it ever answered?)", c.name, d))
 	}
 }
 
@@ -308,14 +333,12 @@ func checkClients(t *testing.T, want int, kids ...*child) {
 				more = fmt.Sprintf("\n\t(and %d more)", len(fails)-4)
 				fails = fails[:4]
 			}
-			t.Errorf("%s: %d of %d requests did not get their own reply:\n\t%s%s", c.name, want-done, want, strings.Join(fails, "\n\t"), more)
+			assert.Fail(t, fmt.Sprintf("%s: %d of %d requests did not get their own reply:\n\t%s%s", c.name, want-done, want, strings.Join(fails, "\n\t"), more))
+		} else {
+			assert.Equal(t, want, done, "%s exited (%v) after %d right replies, want %d%s", c.name, c.err, done, want, c.stderrTail())
 		}
-		if done != want && len(fails) == 0 {
-			t.Errorf("%s exited (%v) after %d right replies, want %d%s", c.name, c.err, done, want, c.stderrTail())
-		}
-		if left := leftovers(t, c.tmp); len(left) > 0 {
-			t.Errorf("after %s's Requests returned, its TMPDIR still holds %q; Request must remove the reply FIFO (and any directory it made) before it returns", c.name, left)
-		}
+		left := leftovers(t, c.tmp)
+		assert.Empty(t, left, "after %s's Requests returned, its TMPDIR still holds %q; Request must remove the reply FIFO (and any directory it made) before it returns", c.name, left)
 	}
 }
 
@@ -342,9 +365,7 @@ func leftovers(t *testing.T, dir string) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("listing %s: %v", dir, err)
-	}
+	require.NoError(t, err, "listing %s: %v", dir, err)
 	sort.Strings(left)
 	return left
 }
@@ -356,9 +377,8 @@ func listen(t *testing.T, path string) *Server {
 	var srv *Server
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Listen(%q) (it must not wait for a client)", path), func() { srv, err = Listen(path) })
-	if err != nil || srv == nil {
-		t.Fatalf("Listen(%q) = %v, %v; want a server, nil", path, srv, err)
-	}
+	require.NoError(t, err, "Listen(%q) = %v, %v; want a server, nil", path, srv, err)
+	require.NotNil(t, srv, "Listen(%q) = %v, %v; want a server, nil", path, srv, err)
 	t.Cleanup(func() {
 		done := make(chan struct{})
 		go func() {
@@ -413,9 +433,7 @@ func (s *serving) stop(t *testing.T) {
 	t.Helper()
 	s.cancel()
 	s.op.Finishes(t, testkit.Patience, "srv.Serve(ctx, handle) after ctx was cancelled")
-	if !testkit.Is(s.err, context.Canceled) {
-		t.Errorf("srv.Serve(ctx, handle) = %v after ctx was cancelled, want context.Canceled", s.err)
-	}
+	testkit.ErrorIs(t, s.err, context.Canceled, "srv.Serve(ctx, handle) = %v after ctx was cancelled, want context.Canceled", s.err)
 }
 
 // request calls Request in the test process, with a time limit.
@@ -439,8 +457,8 @@ func (s *serving) idle(t *testing.T, window time.Duration, after string) {
 	defer timer.Stop()
 	select {
 	case <-s.op.Finished():
-		t.Fatalf("srv.Serve(ctx, handle) returned %v %s, while ctx was still live; want it to keep serving: "+
-			"a read that finds no writer reports end-of-file, which only means that no client is connected right now", s.err, after)
+		require.FailNow(t, fmt.Sprintf("srv.Serve(ctx, handle) returned %v %s, while ctx was still live; want it to keep serving: "+
+			"a read that finds no writer reports end-of-file, which only means that no client is connected right now", s.err, after))
 	case <-timer.C:
 	}
 	cpu, wall := testkit.CPUTime()-cpu0, time.Since(wall0)
@@ -452,11 +470,9 @@ func (s *serving) idle(t *testing.T, window time.Duration, after string) {
 	// cent of one on a machine loaded with a dozen other busy programs.
 	// The limit sits between the two.
 	const limit = 0.01
-	if share > limit {
-		t.Errorf("%s, no client was connected for %v and the process used %v of CPU time (%.1f%% of a processor, the limit is %.0f%%): "+
-			"the server is busy waiting, reading end-of-file over and over; keep a write end of your own FIFO open, so that a read waits for the next client",
-			after, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), 100*share, 100*limit)
-	}
+	assert.LessOrEqual(t, share, limit, "%s, no client was connected for %v and the process used %v of CPU time (%.1f%% of a processor, the limit is %.0f%%): "+
+		"the server is busy waiting, reading end-of-file over and over; keep a write end of your own FIFO open, so that a read waits for the next client",
+		after, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), 100*share, 100*limit)
 }
 
 func TestRequestAndReply(t *testing.T) {
@@ -488,12 +504,9 @@ func TestRequestAndReply(t *testing.T) {
 	} {
 		want := handle(req)
 		got, err := request(t, context.Background(), path, req)
-		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("Request(ctx, %q, %q) = %s, %v; want %s, nil", path, req, show(got), err, show(want))
-		}
-		if left := leftovers(t, tmp); len(left) > 0 {
-			t.Fatalf("after Request(ctx, %q, %q) returned, TMPDIR holds %q; want it empty: Request must remove its reply FIFO", path, req, left)
-		}
+		gotReply(t, got, err, want, "Request(ctx, %q, %q) = %s, %v; want %s, nil", path, req, show(got), err, show(want))
+		left := leftovers(t, tmp)
+		require.Empty(t, left, "after Request(ctx, %q, %q) returned, TMPDIR holds %q; want it empty: Request must remove its reply FIFO", path, req, left)
 	}
 
 	s.stop(t)
@@ -518,7 +531,7 @@ func TestManyClientProcesses(t *testing.T) {
 	s := serve(t, srv, answer)
 	checkClients(t, goroutines*rounds, kids...)
 	if t.Failed() {
-		t.Fatal(mixedUp)
+		require.FailNow(t, mixedUp)
 	}
 	s.stop(t)
 }
@@ -546,17 +559,14 @@ func TestListenAndClose(t *testing.T) {
 
 	// Something already exists at the path: Listen refuses and leaves it.
 	taken := filepath.Join(dir, "taken")
-	if err := os.WriteFile(taken, []byte("not yours"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(taken, []byte("not yours"), 0o600), "os.WriteFile(%q)", taken)
 	var srv *Server
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Listen(%q)", taken), func() { srv, err = Listen(taken) })
-	if !testkit.Is(err, ErrExists) {
-		t.Errorf("Listen(%q) = %v, %v with a file already there; want an error wrapping ErrExists", taken, srv, err)
-	}
-	if data, rerr := os.ReadFile(taken); rerr != nil || string(data) != "not yours" {
-		t.Errorf("after Listen(%q) failed, the file holds %q, %v; want it untouched (\"not yours\")", taken, data, rerr)
+	testkit.ErrorIs(t, err, ErrExists, "Listen(%q) = %v, %v with a file already there; want an error wrapping ErrExists", taken, srv, err)
+	data, rerr := os.ReadFile(taken)
+	if assert.NoError(t, rerr, "after Listen(%q) failed, the file holds %q, %v; want it untouched (\"not yours\")", taken, data, rerr) {
+		assert.Equal(t, "not yours", string(data), "after Listen(%q) failed, the file holds %q, %v; want it untouched (\"not yours\")", taken, data, rerr)
 	}
 	os.Remove(taken)
 
@@ -564,30 +574,20 @@ func TestListenAndClose(t *testing.T) {
 	path := filepath.Join(dir, "server")
 	srv = listen(t, path)
 	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
-		t.Fatalf("after Listen(%q): os.Lstat = %v, %v; want a named pipe (a FIFO made with mkfifo)", path, fi, err)
-	}
+	require.NoError(t, err, "after Listen(%q): os.Lstat = %v, %v; want a named pipe (a FIFO made with mkfifo)", path, fi, err)
+	require.True(t, fi.Mode()&os.ModeNamedPipe != 0, "after Listen(%q): os.Lstat = %v, %v; want a named pipe (a FIFO made with mkfifo)", path, fi, err)
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Listen(%q) again while the first server is open", path), func() { _, err = Listen(path) })
-	if !testkit.Is(err, ErrExists) {
-		t.Errorf("Listen(%q) while a server listens there = %v, want an error wrapping ErrExists", path, err)
-	}
+	testkit.ErrorIs(t, err, ErrExists, "Listen(%q) while a server listens there = %v, want an error wrapping ErrExists", path, err)
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
-	if left := leftovers(t, dir); len(left) > 0 {
-		t.Errorf("after srv.Close(), the server's directory still holds %q; want it empty: Close must remove the FIFO", left)
-	}
+	assert.NoError(t, err, "srv.Close() = %v, want nil", err)
+	left := leftovers(t, dir)
+	assert.Empty(t, left, "after srv.Close(), the server's directory still holds %q; want it empty: Close must remove the FIFO", left)
 	testkit.Within(t, testkit.Patience, "srv.Close() a second time", func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() on a closed server = %v, want nil", err)
-	}
+	assert.NoError(t, err, "srv.Close() on a closed server = %v, want nil", err)
 }
 
 func TestOversizedRequestRefused(t *testing.T) {
-	if MaxRequest != 512 {
-		t.Fatalf("MaxRequest = %d, want 512: the course fixes the limit (the smallest PIPE_BUF POSIX allows)", MaxRequest)
-	}
+	require.EqualValues(t, 512, MaxRequest, "MaxRequest = %d, want 512: the course fixes the limit (the smallest PIPE_BUF POSIX allows)", MaxRequest)
 	// The test plays the server: a FIFO it reads itself, to see what
 	// arrives.
 	path := filepath.Join(t.TempDir(), "server")
@@ -601,16 +601,12 @@ func TestOversizedRequestRefused(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		reply, err := request(t, ctx, path, req)
 		cancel()
-		if !testkit.Is(err, ErrTooLarge) {
-			t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge (a request may be at most MaxRequest = %d bytes, header included)",
-				size, show(reply), err, MaxRequest)
-		}
-		if got := sniff.drain(t); len(got) > 0 {
-			t.Errorf("Request(ctx, server, %d bytes) wrote %s into the server's FIFO; want nothing at all: refuse the request before writing any of it",
-				size, show(got))
-		}
-		if left := leftovers(t, tmp); len(left) > 0 {
-			t.Errorf("after Request(ctx, server, %d bytes) returned, TMPDIR holds %q; want it empty", size, left)
+		testkit.ErrorIs(t, err, ErrTooLarge, "Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge (a request may be at most MaxRequest = %d bytes, header included)",
+			size, show(reply), err, MaxRequest)
+		got := sniff.drain(t)
+		assert.Zero(t, len(got), "Request(ctx, server, %d bytes) wrote %s into the server's FIFO; want nothing at all: refuse the request before writing any of it",
+			size, show(got))
+		if left := leftovers(t, tmp); !assert.Empty(t, left, "after Request(ctx, server, %d bytes) returned, TMPDIR holds %q; want it empty", size, left) {
 			for _, l := range left {
 				os.RemoveAll(filepath.Join(tmp, strings.TrimSuffix(l, " (a FIFO)")))
 			}
@@ -630,19 +626,15 @@ type sniffer struct {
 // when the test ends.
 func newSniffer(t *testing.T, path string) *sniffer {
 	t.Helper()
-	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Fatalf("mkfifo %s: %v", path, err)
-	}
+	err := syscall.Mkfifo(path, 0o600)
+	require.NoError(t, err, "mkfifo %s: %v", path, err)
 	t.Cleanup(func() { os.Remove(path) })
 	rfd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("open %s for reading: %v", path, err)
-	}
+	require.NoError(t, err, "open %s for reading: %v", path, err)
 	s := &sniffer{path: path, r: os.NewFile(uintptr(rfd), path), rfd: rfd}
 	t.Cleanup(func() { s.r.Close() })
-	if s.w, err = syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0); err != nil {
-		t.Fatalf("open %s for writing: %v", path, err)
-	}
+	s.w, err = syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	require.NoError(t, err, "open %s for writing: %v", path, err)
 	t.Cleanup(func() { syscall.Close(s.w) })
 	return s
 }
@@ -661,8 +653,8 @@ func (s *sniffer) drain(t *testing.T) []byte {
 		if err == syscall.EINTR {
 			continue
 		}
-		if err != nil && err != syscall.EAGAIN {
-			t.Fatalf("reading %s: %v", s.path, err)
+		if err != syscall.EAGAIN {
+			require.NoError(t, err, "reading %s: %v", s.path, err)
 		}
 		break
 	}

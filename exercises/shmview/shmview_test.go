@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/ipclab/ipclab/exercises/shmview"
@@ -24,23 +26,15 @@ import (
 func mapShared(t *testing.T, size int) (a, b []byte) {
 	t.Helper()
 	f, err := os.Create(filepath.Join(t.TempDir(), "segment"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "os.Create(segment)")
 	defer f.Close()
-	if err := f.Truncate(int64(size)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.Truncate(int64(size)), "f.Truncate(%d)", size)
 	for _, m := range []*[]byte{&a, &b} {
 		*m, err = unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "unix.Mmap(segment, 0, %d, PROT_READ|PROT_WRITE, MAP_SHARED)", size)
 		t.Cleanup(func() { unix.Munmap(*m) })
 	}
-	if &a[0] == &b[0] {
-		t.Fatal("two mmap calls of one file returned the same address")
-	}
+	require.NotSame(t, &a[0], &b[0], "two mmap calls of one file returned the same address")
 	return a, b
 }
 
@@ -112,16 +106,13 @@ func TestBoundsAndAlignment(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := panics(func() { tt.view.call(tt.b, tt.off) })
 			call := fmt.Sprintf("shmview.%s(b, %d) with len(b) = %d", tt.view.name, tt.off, len(tt.b))
-			switch {
-			case tt.want == "" && got != "":
-				t.Fatalf("%s panicked: %s; want a view", call, got)
-			case tt.want != "" && got == "":
-				t.Fatalf("%s returned a view; want a panic saying %q", call, tt.want)
-			case !strings.Contains(got, tt.want):
-				t.Fatalf("%s panicked with %q; want it to say %q", call, got, tt.want)
-			case tt.want != "" && !strings.HasPrefix(got, "shmview."+tt.view.name+"(b, "):
-				t.Fatalf("%s panicked with %q; want it to name the call", call, got)
+			if tt.want == "" {
+				require.Empty(t, got, "%s panicked: %s; want a view", call, got)
+				return
 			}
+			require.NotEmpty(t, got, "%s returned a view; want a panic saying %q", call, tt.want)
+			require.Contains(t, got, tt.want, "%s panicked with %q; want it to say %q", call, got, tt.want)
+			require.True(t, strings.HasPrefix(got, "shmview."+tt.view.name+"(b, "), "%s panicked with %q; want it to name the call", call, got)
 		})
 	}
 }
@@ -129,19 +120,15 @@ func TestBoundsAndAlignment(t *testing.T) {
 func TestViewIsTheBytes(t *testing.T) {
 	m, _ := mapShared(t, 64)
 	shmview.Uint32(m, 8).Store(0x01020304)
-	if got := binary.NativeEndian.Uint32(m[8:12]); got != 0x01020304 {
-		t.Errorf("after shmview.Uint32(m, 8).Store(0x01020304), m[8:12] holds %#x, want 0x01020304", got)
-	}
+	got32 := binary.NativeEndian.Uint32(m[8:12])
+	assert.Equal(t, uint32(0x01020304), got32, "after shmview.Uint32(m, 8).Store(0x01020304), m[8:12] holds %#x, want 0x01020304", got32)
 	binary.NativeEndian.PutUint64(m[16:], 0x1122334455667788)
-	if got := shmview.Uint64(m, 16).Load(); got != 0x1122334455667788 {
-		t.Errorf("shmview.Uint64(m, 16).Load() = %#x, want 0x1122334455667788, written into m[16:24]", got)
-	}
+	got64 := shmview.Uint64(m, 16).Load()
+	assert.Equal(t, uint64(0x1122334455667788), got64, "shmview.Uint64(m, 16).Load() = %#x, want 0x1122334455667788, written into m[16:24]", got64)
 	shmview.Uint64(m, 16).Store(0)
 	shmview.Uint32(m, 8).Store(0)
 	for i, v := range m {
-		if v != 0 {
-			t.Fatalf("m[%d] = %d after every view was set back to 0, want 0: a view wrote outside its bytes", i, v)
-		}
+		require.Zero(t, v, "m[%d] = %d after every view was set back to 0, want 0: a view wrote outside its bytes", i, v)
 	}
 }
 
@@ -161,25 +148,19 @@ func TestTwoViewsShareAWord(t *testing.T) {
 			yoff := c.off - (len(c.x) - len(c.y))
 			x64, y64 := shmview.Uint64(c.x, c.off), shmview.Uint64(c.y, yoff)
 			x64.Store(7)
-			if got := y64.Load(); got != 7 {
-				t.Errorf("after x.Store(7), y.Load() = %d, want 7 (two Uint64 views of the same bytes)", got)
-			}
-			if !y64.CompareAndSwap(7, 8) {
-				t.Errorf("y.CompareAndSwap(7, 8) = false after x.Store(7), want true")
-			}
-			if got := x64.Load(); got != 8 {
-				t.Errorf("after y.CompareAndSwap(7, 8), x.Load() = %d, want 8", got)
-			}
+			got64 := y64.Load()
+			assert.Equal(t, uint64(7), got64, "after x.Store(7), y.Load() = %d, want 7 (two Uint64 views of the same bytes)", got64)
+			assert.True(t, y64.CompareAndSwap(7, 8), "y.CompareAndSwap(7, 8) = false after x.Store(7), want true")
+			got64 = x64.Load()
+			assert.Equal(t, uint64(8), got64, "after y.CompareAndSwap(7, 8), x.Load() = %d, want 8", got64)
 			x64.Store(0)
 
 			x32, y32 := shmview.Uint32(c.x, c.off+8), shmview.Uint32(c.y, yoff+8)
 			x32.Store(3)
-			if got := y32.Swap(4); got != 3 {
-				t.Errorf("after x.Store(3), y.Swap(4) = %d, want 3 (two Uint32 views of the same bytes)", got)
-			}
-			if got := x32.Load(); got != 4 {
-				t.Errorf("after y.Swap(4), x.Load() = %d, want 4", got)
-			}
+			got32 := y32.Swap(4)
+			assert.Equal(t, uint32(3), got32, "after x.Store(3), y.Swap(4) = %d, want 3 (two Uint32 views of the same bytes)", got32)
+			got32 = x32.Load()
+			assert.Equal(t, uint32(4), got32, "after y.Swap(4), x.Load() = %d, want 4", got32)
 			x32.Store(0)
 		})
 	}
@@ -213,10 +194,8 @@ func TestViewsAddUp(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if got := shmview.Uint64(a, 128).Load(); got != workers*adds {
-		t.Errorf("Uint64 total = %d after %d goroutines each added 1 %d times, want %d", got, workers, adds, workers*adds)
-	}
-	if got := shmview.Uint32(b, 136).Load(); got != workers*adds {
-		t.Errorf("Uint32 total = %d after %d goroutines each added 1 %d times, want %d", got, workers, adds, workers*adds)
-	}
+	got64 := shmview.Uint64(a, 128).Load()
+	assert.Equal(t, uint64(workers*adds), got64, "Uint64 total = %d after %d goroutines each added 1 %d times, want %d", got64, workers, adds, workers*adds)
+	got32 := shmview.Uint32(b, 136).Load()
+	assert.Equal(t, uint32(workers*adds), got32, "Uint32 total = %d after %d goroutines each added 1 %d times, want %d", got32, workers, adds, workers*adds)
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
 	"github.com/ipclab/ipclab/exercises/shmview"
@@ -25,17 +27,11 @@ func mapFile(t *testing.T, size int) ([]byte, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "segment")
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "os.Create(%q)", path)
 	defer f.Close()
-	if err := f.Truncate(int64(size)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.Truncate(int64(size)), "f.Truncate(%d)", size)
 	b, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "unix.Mmap(%q, 0, %d, PROT_READ|PROT_WRITE, MAP_SHARED)", path, size)
 	return b, path
 }
 
@@ -61,26 +57,20 @@ func procMaps(t *testing.T) []region {
 		t.Skip("only Linux has /proc/self/maps")
 	}
 	data, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, `os.ReadFile("/proc/self/maps")`)
 	var regions []region
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		// start-end perms offset dev inode [path]
 		f := strings.Fields(l)
 		lo, hi, ok := strings.Cut(f[0], "-")
-		if len(f) < 5 || !ok {
-			t.Fatalf("/proc/self/maps has a line that is not start-end perms offset dev inode [path]: %q", l)
-		}
+		require.True(t, len(f) >= 5 && ok, "/proc/self/maps has a line that is not start-end perms offset dev inode [path]: %q", l)
 		r := region{perms: f[1], line: l}
 		for _, x := range []struct {
 			s string
 			p *uintptr
 		}{{lo, &r.lo}, {hi, &r.hi}} {
 			n, err := strconv.ParseUint(x.s, 16, 64)
-			if err != nil {
-				t.Fatalf("/proc/self/maps: %q: %v", l, err)
-			}
+			require.NoError(t, err, "/proc/self/maps: %q: %v", l, err)
 			*x.p = uintptr(n)
 		}
 		if len(f) > 5 {
@@ -99,27 +89,21 @@ func TestUnmapLetsTheFileGo(t *testing.T) {
 	copy(b[3*page:], "the last page")
 	lo, hi := span(b)
 
-	if err := shmview.Unmap(b); err != nil {
-		t.Fatalf("shmview.Unmap(b) = %v, want nil", err)
-	}
+	err := shmview.Unmap(b)
+	require.NoError(t, err, "shmview.Unmap(b) = %v, want nil", err)
 	covered := lo
 	for _, r := range procMaps(t) {
-		if strings.HasPrefix(r.path, path) { // the path, or the path and " (deleted)"
-			t.Errorf("after shmview.Unmap(b), /proc/self/maps still maps the file:\n\t%s", r.line)
-		}
+		// the path, or the path and " (deleted)"
+		assert.False(t, strings.HasPrefix(r.path, path), "after shmview.Unmap(b), /proc/self/maps still maps the file:\n\t%s", r.line)
 		if r.hi <= lo || r.lo >= hi {
 			continue
 		}
-		if r.perms[:3] != "---" || r.path != "" {
-			t.Errorf("after shmview.Unmap(b), b's addresses %#x-%#x are mapped by\n\t%s\nwant anonymous memory with no access (---p)", lo, hi, r.line)
-		}
+		assert.True(t, r.perms[:3] == "---" && r.path == "", "after shmview.Unmap(b), b's addresses %#x-%#x are mapped by\n\t%s\nwant anonymous memory with no access (---p)", lo, hi, r.line)
 		if r.lo <= covered {
 			covered = max(covered, r.hi)
 		}
 	}
-	if covered < hi {
-		t.Errorf("after shmview.Unmap(b), /proc/self/maps maps b's addresses %#x-%#x only up to %#x, want them all reserved", lo, hi, covered)
-	}
+	assert.GreaterOrEqual(t, covered, hi, "after shmview.Unmap(b), /proc/self/maps maps b's addresses %#x-%#x only up to %#x, want them all reserved", lo, hi, covered)
 }
 
 // TestUnmapKeepsTheAddresses: the kernel does not hand b's addresses out
@@ -129,18 +113,14 @@ func TestUnmapKeepsTheAddresses(t *testing.T) {
 	const size = 5 * 4096
 	b, _ := mapFile(t, size)
 	lo, hi := span(b)
-	if err := shmview.Unmap(b); err != nil {
-		t.Fatalf("shmview.Unmap(b) = %v, want nil", err)
-	}
+	err := shmview.Unmap(b)
+	require.NoError(t, err, "shmview.Unmap(b) = %v, want nil", err)
 	for i := range 8 {
 		m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "unix.Mmap(-1, 0, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON)", size)
 		t.Cleanup(func() { unix.Munmap(m) })
-		if mlo, mhi := span(m); mlo < hi && mhi > lo {
-			t.Fatalf("mapping %d made after shmview.Unmap(b) is at %#x-%#x, inside b's old addresses %#x-%#x: they were given back", i+1, mlo, mhi, lo, hi)
-		}
+		mlo, mhi := span(m)
+		require.False(t, mlo < hi && mhi > lo, "mapping %d made after shmview.Unmap(b) is at %#x-%#x, inside b's old addresses %#x-%#x: they were given back", i+1, mlo, mhi, lo, hi)
 	}
 }
 
@@ -177,14 +157,11 @@ func TestStaleCopyFaults(t *testing.T) {
 	stale := b
 	view := shmview.Uint64(b, 64)
 	view.Store(7)
-	if err := shmview.Unmap(b); err != nil {
-		t.Fatalf("shmview.Unmap(b) = %v, want nil", err)
-	}
+	err := shmview.Unmap(b)
+	require.NoError(t, err, "shmview.Unmap(b) = %v, want nil", err)
 	for range 8 {
 		m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "unix.Mmap(-1, 0, %d, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANON)", size)
 		t.Cleanup(func() { unix.Munmap(m) })
 	}
 	tests := []struct {
@@ -200,14 +177,9 @@ func TestStaleCopyFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr, faulted, other := faultAt(tt.use)
-			switch {
-			case other != nil:
-				t.Fatalf("%s after shmview.Unmap(b) panicked with %v, want a memory fault", tt.name, other)
-			case !faulted:
-				t.Fatalf("%s after shmview.Unmap(b) did not fault, want a fault at %#x", tt.name, tt.at)
-			case addr != tt.at:
-				t.Fatalf("%s after shmview.Unmap(b) faulted at %#x, want %#x", tt.name, addr, tt.at)
-			}
+			require.Nil(t, other, "%s after shmview.Unmap(b) panicked with %v, want a memory fault", tt.name, other)
+			require.True(t, faulted, "%s after shmview.Unmap(b) did not fault, want a fault at %#x", tt.name, tt.at)
+			require.Equal(t, tt.at, addr, "%s after shmview.Unmap(b) faulted at %#x, want %#x", tt.name, addr, tt.at)
 		})
 	}
 }
@@ -215,9 +187,8 @@ func TestStaleCopyFaults(t *testing.T) {
 func TestUnmapTwice(t *testing.T) {
 	b, _ := mapFile(t, 4096)
 	for i := range 2 {
-		if err := shmview.Unmap(b); err != nil {
-			t.Fatalf("shmview.Unmap(b) the %s time = %v, want nil", []string{"first", "second"}[i], err)
-		}
+		err := shmview.Unmap(b)
+		require.NoError(t, err, "shmview.Unmap(b) the %s time = %v, want nil", []string{"first", "second"}[i], err)
 	}
 }
 
@@ -226,9 +197,8 @@ func TestUnmapTwice(t *testing.T) {
 func TestUnmapRefusesWhatIsNotAMapping(t *testing.T) {
 	m, _ := mapFile(t, 2*4096)
 	t.Cleanup(func() {
-		if err := shmview.Unmap(m); err != nil {
-			t.Errorf("shmview.Unmap(m) = %v, want nil", err)
-		}
+		err := shmview.Unmap(m)
+		assert.NoError(t, err, "shmview.Unmap(m) = %v, want nil", err)
 	})
 	tests := []struct {
 		name string
@@ -247,17 +217,13 @@ func TestUnmapRefusesWhatIsNotAMapping(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := shmview.Unmap(tt.b)
 			call := fmt.Sprintf("shmview.Unmap(b) with len(b) = %d, cap(b) = %d", len(tt.b), cap(tt.b))
-			if err == nil {
-				t.Fatalf("%s = nil, want an error saying %q", call, tt.want)
-			}
-			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "shmview.Unmap(b): ") {
-				t.Fatalf("%s = %q, want an error that names the call and says %q", call, err, tt.want)
-			}
+			require.Error(t, err, "%s = nil, want an error saying %q", call, tt.want)
+			require.ErrorContains(t, err, tt.want, "%s = %q, want an error that names the call and says %q", call, err, tt.want)
+			require.True(t, strings.HasPrefix(err.Error(), "shmview.Unmap(b): "), "%s = %q, want an error that names the call and says %q", call, err, tt.want)
 		})
 	}
 	copy(m, "still mapped")
 	copy(m[len(m)-5:], "there")
-	if string(m[:12]) != "still mapped" || string(m[len(m)-5:]) != "there" {
-		t.Fatalf("after the refused calls, m no longer holds what was just written to it")
-	}
+	require.Equal(t, "still mapped", string(m[:12]), "after the refused calls, m no longer holds what was just written to it")
+	require.Equal(t, "there", string(m[len(m)-5:]), "after the refused calls, m no longer holds what was just written to it")
 }

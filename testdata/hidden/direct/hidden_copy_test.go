@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
@@ -41,13 +44,9 @@ var (
 // message do not reach alice's buffer.
 func checkCopies(t *testing.T, what string, got, buf []byte, on string) {
 	t.Helper()
-	if string(got) != "aaaa" {
-		t.Fatalf(`%s = %s, want "aaaa" (alice sent "aaaa" and then reused her buffer for "zzzz": the message must be a copy, made when it is sent, %s)`, what, quote(got), on)
-	}
+	require.Equal(t, "aaaa", string(got), `%s = %s, want "aaaa" (alice sent "aaaa" and then reused her buffer for "zzzz": the message must be a copy, made when it is sent, %s)`, what, quote(got), on)
 	got[0] = 'X'
-	if string(buf) != "zzzz" {
-		t.Fatalf(`after bob changed the message he received, alice's buffer is %q, want "zzzz" (bob's copy must not share memory with alice's buffer, %s)`, buf, on)
-	}
+	require.Equal(t, "zzzz", string(buf), `after bob changed the message he received, alice's buffer is %q, want "zzzz" (bob's copy must not share memory with alice's buffer, %s)`, buf, on)
 }
 
 // TestCopyOnSendEveryForm sends from a buffer that the sender overwrites
@@ -56,34 +55,24 @@ func checkCopies(t *testing.T, what string, got, buf []byte, on string) {
 // receiver's changes.
 func TestCopyOnSendEveryForm(t *testing.T) {
 	for _, capacity := range []int{1, Unbounded} {
-		on := "on a network made by " + capName(capacity)
-		n := New(capacity)
-		ps := joinAll(t, n, "alice", "bob")
-		alice, bob := ps[0], ps[1]
+		alice, bob, on := aliceAndBob(t, capacity)
 		buf := make([]byte, 4)
 		for _, rc := range receivers {
 			copy(buf, "aaaa")
 			var err error
 			testkit.Within(t, testkit.Patience, `alice.Send("bob", buf)`, func() { err = alice.Send("bob", buf) })
-			if err != nil {
-				t.Fatalf(`alice.Send("bob", buf) = %s, want nil (the link from alice to bob was empty, %s)`, errName(err), on)
-			}
+			require.NoError(t, err, `alice.Send("bob", buf) = %s, want nil (the link from alice to bob was empty, %s)`, errName(err), on)
 			copy(buf, "zzzz")
 			var got []byte
 			testkit.Within(t, testkit.Patience, rc.what+" (alice had sent a message)", func() { got, err = rc.call(bob) })
-			if err != nil {
-				t.Fatalf(`%s = %s, %s, want "aaaa", nil (%s)`, rc.what, quote(got), errName(err), on)
-			}
+			require.NoError(t, err, `%s = %s, %s, want "aaaa", nil (%s)`, rc.what, quote(got), errName(err), on)
 			checkCopies(t, rc.what, got, buf, on)
 		}
 	}
 
 	// On a rendezvous network the message goes straight into the hands of
 	// a receiver that waits, or is taken from a sender that waits.
-	on := "on a network made by New(0)"
-	n := New(0)
-	ps := joinAll(t, n, "alice", "bob")
-	alice, bob := ps[0], ps[1]
+	alice, bob, on := aliceAndBob(t, 0)
 	buf := make([]byte, 4)
 	for _, rc := range waitingReceivers {
 		for _, try := range []bool{false, true} {
@@ -104,14 +93,10 @@ func TestCopyOnSendEveryForm(t *testing.T) {
 					err = alice.Send("bob", buf)
 				}
 			})
-			if err != nil {
-				t.Fatalf("%s = %s, want nil (bob was waiting in %s, %s)", what, errName(err), rc.what, on)
-			}
+			require.NoError(t, err, "%s = %s, want nil (bob was waiting in %s, %s)", what, errName(err), rc.what, on)
 			copy(buf, "zzzz")
 			op.Finishes(t, testkit.Patience, rc.what+", after "+what+" returned,")
-			if recvErr != nil {
-				t.Fatalf(`%s = %s, %s, want "aaaa", nil (%s)`, rc.what, quote(got), errName(recvErr), on)
-			}
+			require.NoError(t, recvErr, `%s = %s, %s, want "aaaa", nil (%s)`, rc.what, quote(got), errName(recvErr), on)
 			checkCopies(t, rc.what, got, buf, on)
 		}
 	}
@@ -124,9 +109,9 @@ func TestCopyOnSendEveryForm(t *testing.T) {
 		var err error
 		testkit.Within(t, testkit.Patience, rc.what+` (alice was waiting in Send)`, func() { got, err = rc.call(bob) })
 		op.Finishes(t, testkit.Patience, `alice.Send("bob", buf), after bob took the message,`)
-		if err != nil || sendErr != nil {
-			t.Fatalf(`%s = %s, %s and alice.Send("bob", buf) = %s, want "aaaa", nil and nil (%s)`, rc.what, quote(got), errName(err), errName(sendErr), on)
-		}
+		msg := fmt.Sprintf(`%s = %s, %s and alice.Send("bob", buf) = %s, want "aaaa", nil and nil (%s)`, rc.what, quote(got), errName(err), errName(sendErr), on)
+		require.NoError(t, err, msg)
+		require.NoError(t, sendErr, msg)
 		copy(buf, "zzzz")
 		checkCopies(t, rc.what, got, buf, on)
 	}
@@ -164,12 +149,8 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 	stop()
 	for i := 0; i < len(cancelled); i++ {
 		r := c.Next(t, "short was cancelled (is a waiting call woken when its context is cancelled, and does it check ctx.Err() when it wakes?)")
-		if !cancelled[r.label] {
-			t.Fatalf("%v, but it should still be waiting (only the context short was cancelled)", r)
-		}
-		if !testkit.Is(r.err, context.Canceled) {
-			t.Errorf("%v, want context.Canceled (short was cancelled while it waited)", r)
-		}
+		require.Contains(t, cancelled, r.label, "%v, but it should still be waiting (only the context short was cancelled)", r)
+		testkit.ErrorIs(t, r.err, context.Canceled, "%v, want context.Canceled (short was cancelled while it waited)", r)
 	}
 	c.Quiet(t, testkit.Grace, "ctx was not cancelled, and nobody had sent to bob")
 	if t.Failed() {
@@ -185,8 +166,8 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 
 	send(t, carol, "bob", "served", `bob was waiting in ReceiveContext(ctx, "carol")`)
 	r := c.Next(t, `carol.Send("bob", "served")`)
-	if r.label != served || string(r.msg) != "served" || r.err != nil {
-		t.Errorf(`%v, want %s = "served", nil`, r, served)
+	if assert.Equal(t, served, r.label, `%v, want %s = "served", nil`, r, served) {
+		gotMessage(t, r.msg, r.err, "served", `%v, want %s = "served", nil`, r, served)
 	}
 
 	// Calls that never have to wait, many times over, with a live context.
@@ -216,6 +197,6 @@ func TestContextCancelLeavesNoGoroutines(t *testing.T) {
 		}
 	})
 	if problem != "" {
-		t.Fatal(problem)
+		require.FailNow(t, problem)
 	}
 }

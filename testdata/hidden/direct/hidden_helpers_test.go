@@ -8,9 +8,29 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
+
+// aliceAndBob makes a network of the given capacity and joins alice and
+// bob to it. on says how the network was made, for failure messages: "on
+// a network made by New(1)".
+func aliceAndBob(t *testing.T, capacity int) (alice, bob *Process, on string) {
+	t.Helper()
+	ps := joinAll(t, New(capacity), "alice", "bob")
+	return ps[0], ps[1], "on a network made by " + capName(capacity)
+}
+
+// requireMessageFrom is gotMessageFrom for a test that cannot go on: it
+// stops the test, as require does, unless ReceiveAny returned the message
+// want from wantFrom, and no error.
+func requireMessageFrom(t testing.TB, from string, msg []byte, err error, wantFrom, want string, msgAndArgs ...any) {
+	t.Helper()
+	if !gotMessageFrom(t, from, msg, err, wantFrom, want, msgAndArgs...) {
+		t.FailNow()
+	}
+}
 
 // A crowd is a group of calls, each running on a goroutine of its own,
 // that are expected to wait. The test watches them as a group: that none

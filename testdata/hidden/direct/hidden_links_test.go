@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
@@ -40,9 +43,7 @@ func TestNoCrossTalk(t *testing.T) {
 		}
 		for i, op := range ops {
 			op.Finishes(t, testkit.Patience, fmt.Sprintf("the %d Sends to bob of the sender #%d, after bob received them all,", each, i+1))
-			if *errs[i] != nil {
-				t.Fatalf("%v, want nil (bob received every message, %s)", *errs[i], on)
-			}
+			require.NoError(t, *errs[i], "%v, want nil (bob received every message, %s)", *errs[i], on)
 		}
 
 		// Each direction of a link is a queue of its own.
@@ -53,9 +54,7 @@ func TestNoCrossTalk(t *testing.T) {
 			tryReceive(t, alice, "bob", "", ErrWouldBlock, why)
 			receive(t, bob, "alice", "ping", `alice was waiting in Send("bob", "ping"), `+on)
 			op.Finishes(t, testkit.Patience, `alice.Send("bob", "ping"), after bob received the message,`)
-			if *err != nil {
-				t.Fatalf(`alice.Send("bob", "ping") = %s, want nil (bob received the message, %s)`, errName(*err), on)
-			}
+			require.NoError(t, *err, `alice.Send("bob", "ping") = %s, want nil (bob received the message, %s)`, errName(*err), on)
 		} else {
 			send(t, alice, "bob", "ping", "the link from alice to bob was empty, "+on)
 			tryReceive(t, alice, "bob", "", ErrWouldBlock, why)
@@ -72,17 +71,18 @@ func TestNoCrossTalk(t *testing.T) {
 			var r result
 			testkit.Within(t, testkit.Patience, "bob.ReceiveAny() (carol and dave were sending to bob)", func() { r.from, r.msg, r.err = bob.ReceiveAny() })
 			sender, _, ok := parseNumbered(r.msg)
-			if r.err != nil || !ok || sender != r.from || seen[sender] {
-				t.Fatalf(`bob.ReceiveAny() = %q, %s, %s, want "carol", "carol 0", nil or "dave", "dave 0", nil, each once (the sender ReceiveAny reports must be the one who sent the message, %s)`,
-					r.from, quote(r.msg), errName(r.err), on)
-			}
+			msg := fmt.Sprintf(`bob.ReceiveAny() = %q, %s, %s, want "carol", "carol 0", nil or "dave", "dave 0", nil, each once (the sender ReceiveAny reports must be the one who sent the message, %s)`,
+				r.from, quote(r.msg), errName(r.err), on)
+			require.NoError(t, r.err, msg)
+			require.True(t, ok, msg)
+			require.Equal(t, sender, r.from, msg)
+			require.False(t, seen[sender], msg)
 			seen[sender] = true
 		}
 		opC.Finishes(t, testkit.Patience, `carol.Send("bob", "carol 0"), after bob received it,`)
 		opD.Finishes(t, testkit.Patience, `dave.Send("bob", "dave 0"), after bob received it,`)
-		if *errC != nil || *errD != nil {
-			t.Fatalf("%v, %v, want nil, nil (bob received both messages)", *errC, *errD)
-		}
+		require.NoError(t, *errC, "%v, %v, want nil, nil (bob received both messages)", *errC, *errD)
+		require.NoError(t, *errD, "%v, %v, want nil, nil (bob received both messages)", *errC, *errD)
 	}
 }
 
@@ -109,10 +109,8 @@ func TestFIFOWithinEachLink(t *testing.T) {
 		for k := 0; k < queued; k++ {
 			var r result
 			testkit.Within(t, testkit.Patience, "bob.ReceiveAny() (carol's messages were queued)", func() { r.from, r.msg, r.err = bob.ReceiveAny() })
-			if r.err != nil || r.from != "carol" || string(r.msg) != numbered("carol", k) {
-				t.Fatalf("bob.ReceiveAny() = %q, %s, %s, want \"carol\", %q, nil (only carol's messages were left; %s)",
-					r.from, quote(r.msg), errName(r.err), numbered("carol", k), sent)
-			}
+			requireMessageFrom(t, r.from, r.msg, r.err, "carol", numbered("carol", k), "bob.ReceiveAny() = %q, %s, %s, want \"carol\", %q, nil (only carol's messages were left; %s)",
+				r.from, quote(r.msg), errName(r.err), numbered("carol", k), sent)
 		}
 	}
 
@@ -168,13 +166,11 @@ func TestFIFOWithinEachLink(t *testing.T) {
 			}
 		})
 		if problem != "" {
-			t.Fatalf("%s (%s)", problem, on)
+			require.FailNow(t, fmt.Sprintf("%s (%s)", problem, on))
 		}
 		for i, op := range ops {
 			op.Finishes(t, testkit.Patience, fmt.Sprintf("the Sends of %s, after bob received all of them,", senders[i]))
-			if *errs[i] != nil {
-				t.Fatalf("%v, want nil (bob received every message, %s)", *errs[i], on)
-			}
+			require.NoError(t, *errs[i], "%v, want nil (bob received every message, %s)", *errs[i], on)
 		}
 	}
 }
@@ -223,15 +219,13 @@ func TestFirstContactManyPairs(t *testing.T) {
 			})
 		for _, p := range problems {
 			if p != "" {
-				t.Errorf("%s (every process sent one message to every other, %s)", p, on)
+				assert.Fail(t, fmt.Sprintf("%s (every process sent one message to every other, %s)", p, on))
 			}
 		}
 		want := procs * (procs - 1) / 2
 		var got int
 		testkit.Within(t, testkit.Patience, "n.Links()", func() { got = n.Links() })
-		if got != want {
-			t.Errorf("n.Links() = %d, want %d (each of the %d pairs of %d processes has exactly one link, %s)", got, want, want, procs, on)
-		}
+		assert.Equal(t, want, got, "n.Links() = %d, want %d (each of the %d pairs of %d processes has exactly one link, %s)", got, want, want, procs, on)
 	}
 }
 
@@ -248,18 +242,14 @@ func TestRendezvousHandover(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "bob.ReceiveAny(), with nothing sent,")
 	trySend(t, alice, "bob", "to anyone", nil, "bob was waiting in ReceiveAny, which takes a message from anyone")
 	op.Finishes(t, testkit.Patience, `bob.ReceiveAny(), after alice.TrySend("bob", "to anyone") returned nil,`)
-	if r.from != "alice" || string(r.msg) != "to anyone" || r.err != nil {
-		t.Fatalf(`bob.ReceiveAny() = %q, %s, %s, want "alice", "to anyone", nil (alice's TrySend handed it over)`, r.from, quote(r.msg), errName(r.err))
-	}
+	requireMessageFrom(t, r.from, r.msg, r.err, "alice", "to anyone", `bob.ReceiveAny() = %q, %s, %s, want "alice", "to anyone", nil (alice's TrySend handed it over)`, r.from, quote(r.msg), errName(r.err))
 
 	op, r = goReceive(bob, "carol")
 	op.StaysBlocked(t, testkit.Grace, `bob.Receive("carol"), with nothing sent,`)
 	trySend(t, alice, "bob", "not for you", ErrWouldBlock, `bob was waiting in Receive("carol"): a message from alice is not what he waits for, and a rendezvous link holds nothing`)
 	trySend(t, carol, "bob", "for you", nil, `bob was waiting in Receive("carol")`)
 	op.Finishes(t, testkit.Patience, `bob.Receive("carol"), after carol.TrySend("bob", "for you") returned nil,`)
-	if string(r.msg) != "for you" || r.err != nil {
-		t.Fatalf(`bob.Receive("carol") = %s, %s, want "for you", nil (carol's TrySend handed it over)`, quote(r.msg), errName(r.err))
-	}
+	requireMessage(t, r.msg, r.err, "for you", `bob.Receive("carol") = %s, %s, want "for you", nil (carol's TrySend handed it over)`, quote(r.msg), errName(r.err))
 
 	// Each sends the first letter of its name.
 	c := newCrowd()
@@ -274,13 +264,14 @@ func TestRendezvousHandover(t *testing.T) {
 		var msg []byte
 		var err error
 		testkit.Within(t, testkit.Patience, "bob.TryReceiveAny() (TryReceiveAny must never wait)", func() { from, msg, err = bob.TryReceiveAny() })
-		if err != nil || label[from] == "" || string(msg) != from[:1] {
-			t.Fatalf("bob.TryReceiveAny() = %q, %s, %s, want the message of one of the %d Sends waiting for bob, nil", from, quote(msg), errName(err), left)
-		}
+		took := fmt.Sprintf("bob.TryReceiveAny() = %q, %s, %s, want the message of one of the %d Sends waiting for bob, nil", from, quote(msg), errName(err), left)
+		require.NoError(t, err, took)
+		require.Contains(t, label, from, took)
+		require.Equal(t, from[:1], string(msg), took) // each sent the first letter of its name
 		s := c.Next(t, fmt.Sprintf("bob's TryReceiveAny took %s's message", from))
-		if s.label != label[from] || s.err != nil {
-			t.Fatalf("%v returned after bob took %s's message, want %s = nil (a Send returns when its own message is taken)", s, from, label[from])
-		}
+		returned := fmt.Sprintf("%v returned after bob took %s's message, want %s = nil (a Send returns when its own message is taken)", s, from, label[from])
+		require.Equal(t, label[from], s.label, returned)
+		require.NoError(t, s.err, returned)
 		delete(label, from)
 		if left > 1 {
 			c.Quiet(t, testkit.Grace, fmt.Sprintf("bob had taken only %s's message, so the other Sends were still waiting for him", from))

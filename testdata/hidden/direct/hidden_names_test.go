@@ -7,10 +7,11 @@ package direct
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -98,16 +99,12 @@ func TestPeerExitWakesBlockedCalls(t *testing.T) {
 
 		testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 		for _, r := range c.All(t, "bob exited (does Exit wake the calls that wait on the process?)") {
-			if !testkit.Is(r.err, ErrPeerExited) {
-				t.Errorf("%v, want ErrPeerExited (bob exited while it waited for him, %s)", r, on)
-			}
+			testkit.ErrorIs(t, r.err, ErrPeerExited, "%v, want ErrPeerExited (bob exited while it waited for him, %s)", r, on)
 		}
 		forAnyone.Quiet(t, testkit.Grace, "bob's exit must not end a ReceiveAny: other processes may still send")
 		send(t, alice, "frank", "still here", "frank was waiting in ReceiveAny, "+on)
 		r := forAnyone.Next(t, `alice.Send("frank", "still here")`)
-		if r.from != "alice" || string(r.msg) != "still here" || r.err != nil {
-			t.Errorf(`%v, want "alice", "still here", nil (%s)`, r, anyLabel)
-		}
+		gotMessageFrom(t, r.from, r.msg, r.err, "alice", "still here", `%v, want "alice", "still here", nil (%s)`, r, anyLabel)
 		cancel()
 		if t.Failed() {
 			return
@@ -135,9 +132,7 @@ func TestExitWakesOwnCalls(t *testing.T) {
 
 	testkit.Within(t, testkit.Patience, "bob.Exit()", bob.Exit)
 	for _, r := range c.All(t, "bob exited (does Exit wake the process's own waiting calls?)") {
-		if !testkit.Is(r.err, ErrExited) {
-			t.Errorf("%v, want ErrExited (bob exited while the call waited)", r)
-		}
+		testkit.ErrorIs(t, r.err, ErrExited, "%v, want ErrExited (bob exited while the call waited)", r)
 	}
 	tryReceive(t, alice, "bob", "", ErrPeerExited, `bob exited while he waited in Send("alice", "never"), so that message was never sent, and bob can send nothing any more`)
 	mustFail(t, `alice.Send("bob", "hello")`, ErrPeerExited, "bob had exited", func() error { return alice.Send("bob", []byte("hello")) })
@@ -148,10 +143,7 @@ func TestExitWakesOwnCalls(t *testing.T) {
 // report that the peer has exited.
 func TestMessagesOutliveTheirSender(t *testing.T) {
 	for _, capacity := range []int{2, Unbounded} {
-		on := "on a network made by " + capName(capacity)
-		n := New(capacity)
-		ps := joinAll(t, n, "alice", "bob")
-		alice, bob := ps[0], ps[1]
+		alice, bob, on := aliceAndBob(t, capacity)
 		send(t, alice, "bob", "1", "the link from alice to bob had room, "+on)
 		send(t, alice, "bob", "2", "the link from alice to bob had room, "+on)
 		testkit.Within(t, testkit.Patience, "alice.Exit()", alice.Exit)
@@ -159,9 +151,7 @@ func TestMessagesOutliveTheirSender(t *testing.T) {
 		receive(t, bob, "alice", "1", "alice sent 1 and 2 before she exited, and what a process sent stays on its way, "+on)
 		var r result
 		testkit.Within(t, testkit.Patience, "bob.ReceiveAny()", func() { r.from, r.msg, r.err = bob.ReceiveAny() })
-		if r.from != "alice" || string(r.msg) != "2" || r.err != nil {
-			t.Fatalf(`bob.ReceiveAny() = %q, %s, %s, want "alice", "2", nil (alice sent 2 before she exited, %s)`, r.from, quote(r.msg), errName(r.err), on)
-		}
+		requireMessageFrom(t, r.from, r.msg, r.err, "alice", "2", `bob.ReceiveAny() = %q, %s, %s, want "alice", "2", nil (alice sent 2 before she exited, %s)`, r.from, quote(r.msg), errName(r.err), on)
 		mustFail(t, `bob.Receive("alice")`, ErrPeerExited, "alice had exited, and bob had received everything she sent, "+on,
 			func() error { _, err := bob.Receive("alice"); return err })
 		tryReceive(t, bob, "alice", "", ErrPeerExited, "alice had exited, and bob had received everything she sent, "+on)
@@ -191,7 +181,7 @@ func TestJoinRaceOneWinner(t *testing.T) {
 				switch {
 				case err == nil && p != nil:
 					won[i][k] = true
-				case errors.Is(err, ErrDuplicateName):
+				case testkit.Is(err, ErrDuplicateName):
 				default:
 					problems[i] = fmt.Sprintf("n.Join(%q) = %v, %s, want a process, nil or nil, ErrDuplicateName", name, p, errName(err))
 					return
@@ -200,7 +190,7 @@ func TestJoinRaceOneWinner(t *testing.T) {
 		})
 		for _, p := range problems {
 			if p != "" {
-				t.Fatal(p)
+				require.FailNow(t, p)
 			}
 		}
 		for k := 0; k < names; k++ {
@@ -210,10 +200,8 @@ func TestJoinRaceOneWinner(t *testing.T) {
 					winners++
 				}
 			}
-			if winners != 1 {
-				t.Fatalf("%d of the %d calls of n.Join(\"p%d\"), made at the same time, succeeded, want exactly 1 (a name belongs to one process: checking that it is free and taking it must be one step, or two callers both find it free)",
-					winners, callers, k)
-			}
+			require.Equal(t, 1, winners, "%d of the %d calls of n.Join(\"p%d\"), made at the same time, succeeded, want exactly 1 (a name belongs to one process: checking that it is free and taking it must be one step, or two callers both find it free)",
+				winners, callers, k)
 		}
 	}
 }

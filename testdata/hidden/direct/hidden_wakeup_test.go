@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
@@ -218,9 +220,8 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		t.Helper()
 		s.stopUnrelated()
 		r := s.c.Next(t, "the context first was cancelled")
-		if r.label != s.unrelated || !testkit.Is(r.err, context.Canceled) {
-			t.Fatalf("%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
-		}
+		require.Equal(t, s.unrelated, r.label, "%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
+		requireErrIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
 		s.cancelTarget()
 	}
 
@@ -232,9 +233,8 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		parked(s.target)
 		send(t, s.alice, "bob", "for bob", "the link from alice to bob had room, "+on)
 		r := s.c.Next(t, `alice.Send("bob", "for bob") (was bob woken, or only carol, who was waiting longer?)`)
-		if r.label != label || string(r.msg) != "for bob" || r.err != nil {
-			t.Fatalf(`%v, want %s = "for bob", nil (alice sent bob a message while he waited, %s)`, r, label, on)
-		}
+		require.Equal(t, label, r.label, `%v, want %s = "for bob", nil (alice sent bob a message while he waited, %s)`, r, label, on)
+		requireMessage(t, r.msg, r.err, "for bob", `%v, want %s = "for bob", nil (alice sent bob a message while he waited, %s)`, r, label, on)
 		finish(s, on)
 	}
 
@@ -249,9 +249,8 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		s.c.Quiet(t, testkit.Grace, "the link from alice to bob was full, "+on)
 		receive(t, s.bob, "alice", "1", "alice had sent 1, "+on)
 		r := s.c.Next(t, `bob.Receive("alice") made room in the link (was alice woken, or only carol, who was waiting longer?)`)
-		if r.label != label || r.err != nil {
-			t.Fatalf("%v, want %s = nil (bob received 1 and made room for 2, %s)", r, label, on)
-		}
+		require.Equal(t, label, r.label, "%v, want %s = nil (bob received 1 and made room for 2, %s)", r, label, on)
+		require.NoError(t, r.err, "%v, want %s = nil (bob received 1 and made room for 2, %s)", r, label, on)
 		receive(t, s.bob, "alice", "2", "alice had sent 2, "+on)
 		finish(s, on)
 	}
@@ -267,9 +266,8 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		s.c.Quiet(t, testkit.Grace, "on a rendezvous network a Send waits for its receiver, "+on)
 		receive(t, s.bob, "alice", "hello", "alice was waiting in Send, "+on)
 		r := s.c.Next(t, `bob.Receive("alice") took alice's message (was alice woken, or only carol, who was waiting longer?)`)
-		if r.label != label || r.err != nil {
-			t.Fatalf("%v, want %s = nil (bob took the message, %s)", r, label, on)
-		}
+		require.Equal(t, label, r.label, "%v, want %s = nil (bob took the message, %s)", r, label, on)
+		require.NoError(t, r.err, "%v, want %s = nil (bob took the message, %s)", r, label, on)
 		finish(s, on)
 	}
 
@@ -282,9 +280,8 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		s.c.Quiet(t, testkit.Grace, "alice sent nothing to bob, "+on)
 		s.cancelTarget()
 		r := s.c.Next(t, "ctx was cancelled (was bob woken, or only carol, who was waiting longer?)")
-		if r.label != label || !testkit.Is(r.err, context.Canceled) {
-			t.Fatalf("%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
-		}
+		require.Equal(t, label, r.label, "%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
+		requireErrIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
 		finish(s, on)
 	}
 }
@@ -343,9 +340,7 @@ func TestCancelBetweenCheckAndWait(t *testing.T) {
 		op.Finishes(t, testkit.Patience, fmt.Sprintf(
 			"%s, whose ctx was cancelled right after the call checked ctx.Err() and before it slept (%s; does the context.AfterFunc callback take the lock before it wakes the waiters?),",
 			f.what, on))
-		if !testkit.Is(err, context.Canceled) {
-			t.Fatalf("%s = %s, want context.Canceled (ctx was cancelled while the call waited, %s)", f.what, errName(err), on)
-		}
+		requireErrIs(t, err, context.Canceled, "%s = %s, want context.Canceled (ctx was cancelled while the call waited, %s)", f.what, errName(err), on)
 	}
 }
 
@@ -402,14 +397,12 @@ func TestLinksWhileLinksAreMade(t *testing.T) {
 			})
 		for _, p := range problems {
 			if p != "" {
-				t.Fatal(p)
+				require.FailNow(t, p)
 			}
 		}
 		var got int
 		testkit.Within(t, testkit.Patience, "n.Links()", func() { got = n.Links() })
-		if got != want {
-			t.Fatalf("n.Links() = %d, want %d (each of the %d pairs of %d processes has exactly one link)", got, want, want, procs)
-		}
+		require.Equal(t, want, got, "n.Links() = %d, want %d (each of the %d pairs of %d processes has exactly one link)", got, want, want, procs)
 	}
 }
 
@@ -502,19 +495,14 @@ func TestJoinWhileOthersTalk(t *testing.T) {
 
 	ctx.open()
 	join.Finishes(t, testkit.Patience, `n.Join("erin"), while alice sent to bob,`)
-	if erin == nil || joinErr != nil {
-		t.Fatalf(`n.Join("erin") = %v, %s, want a process, nil (nobody had that name)`, erin, errName(joinErr))
-	}
+	require.NoError(t, joinErr, `n.Join("erin") = %v, %s, want a process, nil (nobody had that name)`, erin, errName(joinErr))
+	require.NotNil(t, erin, `n.Join("erin") = %v, %s, want a process, nil (nobody had that name)`, erin, errName(joinErr))
 	sending.Finishes(t, testkit.Patience, `alice.Send("bob", "hello") on a network made by New(Unbounded), while erin joined,`)
-	if sendErr != nil {
-		t.Fatalf(`alice.Send("bob", "hello") = %s, want nil (an unbounded link always has room)`, errName(sendErr))
-	}
+	require.NoError(t, sendErr, `alice.Send("bob", "hello") = %s, want nil (an unbounded link always has room)`, errName(sendErr))
 	receive(t, bob, "alice", "hello", "alice had sent hello")
 	cancel()
 	holder.Finishes(t, testkit.Patience, `carol.ReceiveContext(ctx, "alice"), after ctx was cancelled,`)
-	if !testkit.Is(holdErr, context.Canceled) {
-		t.Fatalf(`carol.ReceiveContext(ctx, "alice") = %s, want context.Canceled (ctx was cancelled while it waited)`, errName(holdErr))
-	}
+	requireErrIs(t, holdErr, context.Canceled, `carol.ReceiveContext(ctx, "alice") = %s, want context.Canceled (ctx was cancelled while it waited)`, errName(holdErr))
 	send(t, erin, "alice", "hi", "erin had joined, and an unbounded link always has room")
 	receive(t, alice, "erin", "hi", "erin had sent hi")
 }

@@ -12,7 +12,6 @@ package fifo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -22,6 +21,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
@@ -52,9 +54,7 @@ func newFDCheck(t *testing.T) *fdCheck {
 func openFDList(t *testing.T) []int {
 	t.Helper()
 	fds, err := childproc.OpenFDs()
-	if err != nil {
-		t.Fatalf("childproc.OpenFDs() = %v", err)
-	}
+	require.NoError(t, err, "childproc.OpenFDs() = %v", err)
 	return fds
 }
 
@@ -122,7 +122,7 @@ func (c *fdCheck) settled(t *testing.T, after, hint string) {
 			if len(onServer) > 0 {
 				msg += fmt.Sprintf("; %d descriptors are open on the server's FIFO, where the server itself held %d", len(onServer), c.serverFDs)
 			}
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		time.Sleep(5 * time.Millisecond) // polling: a close announces itself to nobody
 	}
@@ -163,13 +163,13 @@ func TestNoDescriptorsLeft(t *testing.T) {
 		}
 	}
 	defer letGo()
-	arrived := make(chan struct{}, 10)
+	arrived := make(chan string, 10)
 	handle := func(req []byte) []byte {
 		switch {
 		case string(req) == "big":
 			return big
 		case bytes.HasPrefix(req, []byte("hold")):
-			arrived <- struct{}{}
+			arrived <- string(req)
 			<-release
 		}
 		return answer(req)
@@ -178,9 +178,8 @@ func TestNoDescriptorsLeft(t *testing.T) {
 	ask := func(req string) {
 		t.Helper()
 		got, err := request(t, context.Background(), serving, []byte(req))
-		if want := handle([]byte(req)); err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("Request(ctx, server, %q) = %s, %v; want %s, nil", req, show(got), err, show(want))
-		}
+		want := handle([]byte(req))
+		requireReply(t, got, err, want, "Request(ctx, server, %q) = %s, %v; want %s, nil", req, show(got), err, show(want))
 	}
 
 	// A first server, served and closed, opens what Go opens once per
@@ -197,9 +196,7 @@ func TestNoDescriptorsLeft(t *testing.T) {
 	serving = path
 	srv := listen(t, path)
 	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("after Listen(%q): os.Stat = %v, want the FIFO", path, err)
-	}
+	require.NoError(t, err, "after Listen(%q): os.Stat = %v, want the FIFO", path, err)
 	st := fi.Sys().(*syscall.Stat_t)
 	fds.serverDev, fds.serverIno = uint64(st.Dev), uint64(st.Ino)
 	s = serve(t, srv, handle)
@@ -218,39 +215,17 @@ func TestNoDescriptorsLeft(t *testing.T) {
 	fds.settled(t, "nine Requests that got their replies had returned", clientFDHint)
 
 	// Requests that fail.
-	nowhere := filepath.Join(t.TempDir(), "nobody")
-	if _, err := request(t, context.Background(), nowhere, []byte("anyone?")); err == nil {
-		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
-	}
+	requestToNobody(t)
 	fds.settled(t, "a Request to a path where nothing exists returned", clientFDHint)
-	deaf := filepath.Join(t.TempDir(), "deaf")
-	if err := syscall.Mkfifo(deaf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := request(t, context.Background(), deaf, []byte("anyone?")); err == nil {
-		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nobody reading that FIFO; want an error", deaf)
-	}
+	requestToDeafFIFO(t)
 	fds.settled(t, "a Request to a FIFO that no server reads returned", clientFDHint)
 	huge := payload("huge", 2*MaxRequest)
-	if _, err := request(t, context.Background(), path, huge); !testkit.Is(err, ErrTooLarge) {
-		t.Errorf("Request(ctx, server, %d bytes) = %v, want an error wrapping ErrTooLarge", len(huge), err)
-	}
+	_, err = request(t, context.Background(), path, huge)
+	testkit.ErrorIs(t, err, ErrTooLarge, "Request(ctx, server, %d bytes) = %v, want an error wrapping ErrTooLarge", len(huge), err)
 	fds.settled(t, "a Request refused as too large returned", clientFDHint)
 
 	// A Request cancelled while it waits for its reply.
-	ctx, cancel := context.WithCancel(context.Background())
-	var reqErr error
-	call := testkit.Go(func() { _, reqErr = Request(ctx, path, []byte("hold")) })
-	select {
-	case <-arrived:
-	case <-time.After(testkit.Patience):
-		t.Fatalf(`the server did not pass the request of Request(ctx, server, "hold") to its handler within %v`, testkit.Patience)
-	}
-	cancel()
-	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold") after ctx was cancelled`)
-	if !errors.Is(reqErr, context.Canceled) {
-		t.Errorf(`Request(ctx, server, "hold") = %v after ctx was cancelled, want an error wrapping context.Canceled`, reqErr)
-	}
+	requestCancelledWhileHeld(t, path, "hold", arrived)
 	letGo()
 	ask("after the cancelled one") // the server has given up on the cancelled client by then
 	fds.settled(t, `Request(ctx, server, "hold") returned on a cancelled context`, clientFDHint)
@@ -262,23 +237,19 @@ func TestNoDescriptorsLeft(t *testing.T) {
 	// waits for the server instead of reporting end-of-file).
 	sniff := newSniffer(t, stalled)
 	fds.own[sniff.rfd], fds.own[sniff.w] = true, true
-	if err := sendRaw(path, rawRequest(stalled, []byte("big"))); err != nil {
-		t.Fatalf("sending a request for a big reply: %v", err)
-	}
+	err = sendRaw(path, rawRequest(stalled, []byte("big")))
+	require.NoError(t, err, "sending a request for a big reply: %v", err)
 	// One byte of the reply shows that the server has opened the FIFO and
 	// is writing; the rest never fits.
-	if got, err := readFull(sniff.r, 1, testkit.Patience); err != nil {
-		t.Fatalf("reading the first byte of the big reply: got %q, %v; want the server writing its reply", got, err)
-	}
+	got, err := readFull(sniff.r, 1, testkit.Patience)
+	require.NoError(t, err, "reading the first byte of the big reply: got %q, %v; want the server writing its reply", got, err)
 	ask("after the stalled one") // the server has given up on the stalled client by then
 	fds.settled(t, "the server gave up on a client that never read its reply", serverFDHint)
 
 	// Close: the server's own descriptors go too.
 	s.stop(t)
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
+	assert.NoError(t, err, "srv.Close() = %v, want nil", err)
 	fds.serverFDs = 0
 	fds.settled(t, "Serve returned and srv.Close() was called",
 		"Close must close every descriptor the server opened: its read end of the FIFO, and the write end it keeps for itself")
@@ -298,14 +269,10 @@ func TestRequestLeavesNoGoroutine(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		req := []byte(fmt.Sprintf("request %d", i))
 		got, err := request(t, context.Background(), path, req)
-		if want := answer(req); err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("Request(ctx, server, %q) = %s, %v; want %s, nil", req, show(got), err, show(want))
-		}
+		want := answer(req)
+		requireReply(t, got, err, want, "Request(ctx, server, %q) = %s, %v; want %s, nil", req, show(got), err, show(want))
 	}
-	nowhere := filepath.Join(t.TempDir(), "nobody")
-	if _, err := request(t, context.Background(), nowhere, []byte("anyone?")); err == nil {
-		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
-	}
+	requestToNobody(t)
 	s.stop(t)
 	// NoGoroutineLeaks looks when the test ends, once the server is
 	// closed too.

@@ -55,6 +55,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -139,25 +142,18 @@ func (s *sniffer) receive(t *testing.T, d time.Duration) (replyPath string, payl
 	defer s.r.SetReadDeadline(time.Time{})
 	in := bufio.NewReader(s.r)
 	path, err := in.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading a request from the server's FIFO: got %q, then %v; want the reply FIFO's path and a newline", path, err)
-	}
+	require.NoError(t, err, "reading a request from the server's FIFO: got %q, then %v; want the reply FIFO's path and a newline", path, err)
 	size, err := in.ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading a request from the server's FIFO: got %q, %q, then %v; want the path, a newline, the payload's length in decimal and a newline", path, size, err)
-	}
+	require.NoError(t, err, "reading a request from the server's FIFO: got %q, %q, then %v; want the path, a newline, the payload's length in decimal and a newline", path, size, err)
 	n, err := strconv.Atoi(strings.TrimSuffix(size, "\n"))
-	if err != nil || n < 0 || n > MaxRequest {
-		t.Fatalf("the request's second line is %q; want the payload's length in decimal", size)
-	}
+	require.NoError(t, err, "the request's second line is %q; want the payload's length in decimal", size)
+	require.GreaterOrEqual(t, n, 0, "the request's second line is %q; want the payload's length in decimal", size)
+	require.LessOrEqual(t, n, MaxRequest, "the request's second line is %q; want the payload's length in decimal", size)
 	payload = make([]byte, n)
-	if got, err := io.ReadFull(in, payload); err != nil {
-		t.Fatalf("reading a request's payload of %d bytes from the server's FIFO: got %d bytes, then %v", n, got, err)
-	}
-	if in.Buffered() > 0 {
-		extra, _ := in.Peek(in.Buffered())
-		t.Errorf("the request was followed by %s; want nothing more: a request is the path, the length and exactly that many bytes", show(extra))
-	}
+	got, err := io.ReadFull(in, payload)
+	require.NoError(t, err, "reading a request's payload of %d bytes from the server's FIFO: got %d bytes, then %v", n, got, err)
+	extra, _ := in.Peek(in.Buffered())
+	assert.Zero(t, len(extra), "the request was followed by %s; want nothing more: a request is the path, the length and exactly that many bytes", show(extra))
 	return strings.TrimSuffix(path, "\n"), payload
 }
 
@@ -176,15 +172,80 @@ func reply(t *testing.T, replyPath string, data []byte) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling for the client's open, which no event announces
 	}
-	if err != nil {
-		t.Fatalf("opening the reply FIFO %s for writing: %v; want it open for reading by the client, which is waiting for its reply", replyPath, err)
-	}
+	require.NoError(t, err, "opening the reply FIFO %s for writing: %v; want it open for reading by the client, which is waiting for its reply", replyPath, err)
 	f := os.NewFile(uintptr(fd), replyPath)
 	defer f.Close()
 	f.SetWriteDeadline(time.Now().Add(testkit.Patience))
-	if _, err := f.Write([]byte(strconv.Itoa(len(data)) + "\n" + string(data))); err != nil {
-		t.Fatalf("writing the reply into %s: %v (is the client reading it?)", replyPath, err)
+	_, err = f.Write([]byte(strconv.Itoa(len(data)) + "\n" + string(data)))
+	require.NoError(t, err, "writing the reply into %s: %v (is the client reading it?)", replyPath, err)
+}
+
+// requireReply is gotReply for a test that cannot go on: it stops the
+// test, as require does, unless Request returned want and no error.
+func requireReply(t testing.TB, got []byte, err error, want []byte, msgAndArgs ...any) {
+	t.Helper()
+	if !gotReply(t, got, err, want, msgAndArgs...) {
+		t.FailNow()
 	}
+}
+
+// A pending is a Request running on a goroutine of its own (goRequest).
+type pending struct {
+	op    *testkit.Op
+	reply []byte
+	err   error // what Request returned, with reply; read them once op is done
+}
+
+// goRequest calls Request(ctx, serverPath, req) on a new goroutine, with
+// a context that ends after testkit.Patience: for a test that plays the
+// server, and answers while the Request waits.
+func goRequest(serverPath string, req []byte) *pending {
+	p := &pending{}
+	p.op = testkit.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+		defer cancel()
+		p.reply, p.err = Request(ctx, serverPath, req)
+	})
+	return p
+}
+
+// requestToNobody makes a Request to a path where nothing exists, which
+// must fail.
+func requestToNobody(t *testing.T) {
+	t.Helper()
+	nowhere := filepath.Join(t.TempDir(), "nobody")
+	_, err := request(t, context.Background(), nowhere, []byte("anyone?"))
+	assert.Error(t, err, "Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
+}
+
+// requestToDeafFIFO makes a Request to a FIFO that no server reads, which
+// must fail.
+func requestToDeafFIFO(t *testing.T) {
+	t.Helper()
+	deaf := filepath.Join(t.TempDir(), "deaf")
+	err := syscall.Mkfifo(deaf, 0o600)
+	require.NoError(t, err, "mkfifo %s: %v", deaf, err)
+	_, err = request(t, context.Background(), deaf, []byte("anyone?"))
+	assert.Error(t, err, "Request(ctx, %q, \"anyone?\") = nil error, with nobody reading that FIFO; want an error", deaf)
+}
+
+// requestCancelledWhileHeld calls Request(ctx, serverPath, req) on a
+// goroutine of its own, cancels ctx once the server's handler has the
+// request (and has said so on arrived) and holds on to it, and checks
+// that Request returns context.Canceled.
+func requestCancelledWhileHeld(t *testing.T, serverPath, req string, arrived <-chan string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var err error
+	call := testkit.Go(func() { _, err = Request(ctx, serverPath, []byte(req)) })
+	select {
+	case <-arrived:
+	case <-time.After(testkit.Patience):
+		require.FailNow(t, fmt.Sprintf("the server did not pass the request of Request(ctx, server, %q) to its handler within %v", req, testkit.Patience))
+	}
+	cancel()
+	call.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %q) after ctx was cancelled", req))
+	testkit.ErrorIs(t, err, context.Canceled, "Request(ctx, server, %q) = %v after ctx was cancelled, want an error wrapping context.Canceled", req, err)
 }
 
 // within reports whether path lies inside dir.
@@ -204,15 +265,12 @@ func TestWireFormat(t *testing.T) {
 	answers := newSniffer(t, replyPath) // opened for reading before the request is sent, as a client must
 	req := []byte("hello\nworld")
 	msg := rawRequest(replyPath, req)
-	if err := sendRaw(path, msg); err != nil {
-		t.Fatalf("sending the request %q: %v", msg, err)
-	}
+	err := sendRaw(path, msg)
+	require.NoError(t, err, "sending the request %q: %v", msg, err)
 	want := []byte(strconv.Itoa(len(answer(req))) + "\n" + string(answer(req)))
 	got, err := readFull(answers.r, len(want), testkit.Patience)
-	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("for the request %q, the server wrote %q into the reply FIFO (%v); want %q: the reply's length in decimal, a newline, and the reply",
-			msg, got, err, want)
-	}
+	gotReply(t, got, err, want, "for the request %q, the server wrote %q into the reply FIFO (%v); want %q: the reply's length in decimal, a newline, and the reply",
+		msg, got, err, want)
 	s.stop(t)
 
 	// The student's client, and a server played by the test.
@@ -221,31 +279,18 @@ func TestWireFormat(t *testing.T) {
 	serverPath := filepath.Join(t.TempDir(), "server")
 	requests := newSniffer(t, serverPath)
 	req = payload("wire", 100)
-	var gotReply []byte
-	var reqErr error
-	call := testkit.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
-		defer cancel()
-		gotReply, reqErr = Request(ctx, serverPath, req)
-	})
+	call := goRequest(serverPath, req)
 	clientReply, gotReq := requests.receive(t, testkit.Patience)
-	if !bytes.Equal(gotReq, req) {
-		t.Errorf("Request(ctx, server, %s) sent the payload %s; want it unchanged", show(req), show(gotReq))
-	}
-	if !within(tmp, clientReply) {
-		t.Errorf("Request(ctx, server, %s) named the reply FIFO %q; want a path inside os.TempDir() (TMPDIR is %s)", show(req), clientReply, tmp)
-	}
-	if fi, err := os.Lstat(clientReply); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
-		t.Fatalf("the reply FIFO %q that the request names: os.Lstat = %v, %v; want a FIFO that exists while the client waits", clientReply, fi, err)
-	}
+	sameBytes(t, req, gotReq, "Request(ctx, server, %s) sent the payload %s; want it unchanged", show(req), show(gotReq))
+	assert.True(t, within(tmp, clientReply), "Request(ctx, server, %s) named the reply FIFO %q; want a path inside os.TempDir() (TMPDIR is %s)", show(req), clientReply, tmp)
+	fi, err := os.Lstat(clientReply)
+	require.NoError(t, err, "the reply FIFO %q that the request names: os.Lstat = %v, %v; want a FIFO that exists while the client waits", clientReply, fi, err)
+	require.True(t, fi.Mode()&os.ModeNamedPipe != 0, "the reply FIFO %q that the request names: os.Lstat = %v, %v; want a FIFO that exists while the client waits", clientReply, fi, err)
 	reply(t, clientReply, answer(gotReq))
-	call.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %s) after the server replied", show(req)))
-	if reqErr != nil || !bytes.Equal(gotReply, answer(req)) {
-		t.Errorf("Request(ctx, server, %s) = %s, %v; want %s, nil", show(req), show(gotReply), reqErr, show(answer(req)))
-	}
-	if left := leftovers(t, tmp); len(left) > 0 {
-		t.Errorf("after Request returned, TMPDIR holds %q; want it empty", left)
-	}
+	call.op.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %s) after the server replied", show(req)))
+	gotReply(t, call.reply, call.err, answer(req), "Request(ctx, server, %s) = %s, %v; want %s, nil", show(req), show(call.reply), call.err, show(answer(req)))
+	left := leftovers(t, tmp)
+	assert.Empty(t, left, "after Request returned, TMPDIR holds %q; want it empty", left)
 }
 
 func TestConcurrentRequestsNeverInterleave(t *testing.T) {
@@ -280,7 +325,7 @@ func TestConcurrentRequestsNeverInterleave(t *testing.T) {
 	s := serve(t, srv, answer)
 	checkClients(t, goroutines*rounds, kids...)
 	if t.Failed() {
-		t.Fatal(mixedUp)
+		require.FailNow(t, mixedUp)
 	}
 	s.stop(t)
 }
@@ -304,9 +349,7 @@ func TestIdleServerNeitherExitsNorSpins(t *testing.T) {
 
 	// A writer that opens the FIFO and leaves without a word.
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("opening the server's FIFO for writing: %v; want a server reading it", err)
-	}
+	require.NoError(t, err, "opening the server's FIFO for writing: %v; want a server reading it", err)
 	syscall.Close(fd)
 	s.idle(t, window, "after a writer opened the FIFO and closed it without writing")
 
@@ -334,13 +377,11 @@ func TestDeadClientDoesNotBlockServer(t *testing.T) {
 	// reply FIFO: nobody will ever read the reply.
 	dead := startChild(t, "a client that died", t.TempDir(), "dead-client", path, filepath.Join(clients, "dead"))
 	dead.wait(t, testkit.Patience)
-	if dead.err != nil {
-		t.Fatalf("the dying client failed to send its request: %v%s", dead.err, dead.stderrTail())
-	}
+	require.NoError(t, dead.err, "the dying client failed to send its request: %v%s", dead.err, dead.stderrTail())
 	after := startClients(t, "a client process after the one that died", path, 2, 2, 10, 100)
 	checkClients(t, 4, after)
 	if t.Failed() {
-		t.Fatalf("the server did not answer later clients after a client died before opening its reply FIFO: " +
+		require.FailNow(t, "the server did not answer later clients after a client died before opening its reply FIFO: "+
 			"opening a FIFO for writing waits for a reader, for ever if none comes; open the reply FIFO with O_NONBLOCK and give up after ReplyTimeout")
 	}
 
@@ -350,7 +391,7 @@ func TestDeadClientDoesNotBlockServer(t *testing.T) {
 	later := startClients(t, "a client process after the one that never reads", path, 2, 2, 10, 100)
 	checkClients(t, 4, later)
 	if t.Failed() {
-		t.Fatalf("the server did not answer later clients while a client never read its reply: " +
+		require.FailNow(t, "the server did not answer later clients while a client never read its reply: "+
 			"writing a reply larger than the pipe holds waits for the reader; bound it (a write deadline of ReplyTimeout)")
 	}
 	stalled.stdin.Close()
@@ -364,8 +405,7 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	mustBeEmpty := func(after string) {
 		t.Helper()
-		if left := leftovers(t, tmp); len(left) > 0 {
-			t.Errorf("after %s, TMPDIR still holds %q; want it empty: Request must remove its reply FIFO, and any directory it made, however it returns", after, left)
+		if left := leftovers(t, tmp); !assert.Empty(t, left, "after %s, TMPDIR still holds %q; want it empty: Request must remove its reply FIFO, and any directory it made, however it returns", after, left) {
 			for _, l := range left {
 				os.RemoveAll(filepath.Join(tmp, strings.TrimSuffix(l, " (a FIFO)")))
 			}
@@ -373,18 +413,9 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 	}
 
 	// No server at all, and a FIFO that nobody reads.
-	nowhere := filepath.Join(t.TempDir(), "nobody")
-	if _, err := request(t, context.Background(), nowhere, []byte("anyone?")); err == nil {
-		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nothing at that path; want an error", nowhere)
-	}
+	requestToNobody(t)
 	mustBeEmpty("a Request to a path where nothing exists")
-	deaf := filepath.Join(t.TempDir(), "deaf")
-	if err := syscall.Mkfifo(deaf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := request(t, context.Background(), deaf, []byte("anyone?")); err == nil {
-		t.Errorf("Request(ctx, %q, \"anyone?\") = nil error, with nobody reading that FIFO; want an error", deaf)
-	}
+	requestToDeafFIFO(t)
 	mustBeEmpty("a Request to a FIFO that no server reads")
 
 	// A server whose handler holds on to a request until the test lets it
@@ -411,37 +442,23 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 	})
 
 	// Cancelled while it waits for the reply.
-	ctx, cancel := context.WithCancel(context.Background())
-	var err error
-	call := testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 1")) })
-	select {
-	case <-arrived:
-	case <-time.After(testkit.Patience):
-		t.Fatalf(`the server did not pass the request of Request(ctx, server, "hold 1") to its handler within %v`, testkit.Patience)
-	}
-	cancel()
-	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 1") after ctx was cancelled`)
-	if !testkit.Is(err, context.Canceled) {
-		t.Errorf(`Request(ctx, server, "hold 1") = %v after ctx was cancelled, want an error wrapping context.Canceled`, err)
-	}
+	requestCancelledWhileHeld(t, path, "hold 1", arrived)
 	mustBeEmpty(`Request(ctx, server, "hold 1") returned on a cancelled context`)
 
 	// Its deadline passes, wherever it is by then.
-	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	call = testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 2")) })
+	var err error
+	call := testkit.Go(func() { _, err = Request(ctx, path, []byte("hold 2")) })
 	call.Finishes(t, testkit.Patience, `Request(ctx, server, "hold 2") after its deadline`)
-	if !testkit.Is(err, context.DeadlineExceeded) {
-		t.Errorf(`Request(ctx, server, "hold 2") = %v after the deadline, want an error wrapping context.DeadlineExceeded`, err)
-	}
+	testkit.ErrorIs(t, err, context.DeadlineExceeded, `Request(ctx, server, "hold 2") = %v after the deadline, want an error wrapping context.DeadlineExceeded`, err)
 	mustBeEmpty(`Request(ctx, server, "hold 2") returned after its deadline`)
 	letGo()
 
 	// The server got over both: its replies found nobody.
 	got, err := request(t, context.Background(), path, []byte("still there?"))
-	if want := answer([]byte("still there?")); err != nil || !bytes.Equal(got, want) {
-		t.Errorf(`Request(ctx, server, "still there?") = %s, %v after two clients gave up; want %s, nil`, show(got), err, show(want))
-	}
+	want := answer([]byte("still there?"))
+	gotReply(t, got, err, want, `Request(ctx, server, "still there?") = %s, %v after two clients gave up; want %s, nil`, show(got), err, show(want))
 	mustBeEmpty("a Request that got its reply")
 
 	kid := startClients(t, "a client process", path, 4, 4, 10, 0)
@@ -449,12 +466,9 @@ func TestNothingLeftAfterErrorsOrCancel(t *testing.T) {
 
 	s.stop(t)
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
-	if left := leftovers(t, dir); len(left) > 0 {
-		t.Errorf("after Serve returned and srv.Close() was called, the server's directory still holds %q; want it empty: Close must remove the FIFO", left)
-	}
+	assert.NoError(t, err, "srv.Close() = %v, want nil", err)
+	left := leftovers(t, dir)
+	assert.Empty(t, left, "after Serve returned and srv.Close() was called, the server's directory still holds %q; want it empty: Close must remove the FIFO", left)
 }
 
 func TestOversizedNeverHalfWritten(t *testing.T) {
@@ -470,16 +484,12 @@ func TestOversizedNeverHalfWritten(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		got, err := request(t, ctx, path, req)
 		cancel()
-		if !testkit.Is(err, ErrTooLarge) {
-			t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge: with the header (the reply FIFO's path inside %s, the length, two newlines) the request is over MaxRequest = %d bytes",
-				size, show(got), err, tmp, MaxRequest)
-		}
-		if sent := sniff.drain(t); len(sent) > 0 {
-			t.Errorf("Request(ctx, server, %d bytes) wrote %s into the server's FIFO; want nothing: an oversized request is refused before any of it is written, never sent in pieces",
-				size, show(sent))
-		}
-		if left := leftovers(t, tmp); len(left) > 0 {
-			t.Errorf("after Request(ctx, server, %d bytes) returned, TMPDIR holds %q; want it empty", size, left)
+		testkit.ErrorIs(t, err, ErrTooLarge, "Request(ctx, server, %d bytes) = %s, %v; want an error wrapping ErrTooLarge: with the header (the reply FIFO's path inside %s, the length, two newlines) the request is over MaxRequest = %d bytes",
+			size, show(got), err, tmp, MaxRequest)
+		sent := sniff.drain(t)
+		assert.Zero(t, len(sent), "Request(ctx, server, %d bytes) wrote %s into the server's FIFO; want nothing: an oversized request is refused before any of it is written, never sent in pieces",
+			size, show(sent))
+		if left := leftovers(t, tmp); !assert.Empty(t, left, "after Request(ctx, server, %d bytes) returned, TMPDIR holds %q; want it empty", size, left) {
 			for _, l := range left {
 				os.RemoveAll(filepath.Join(tmp, strings.TrimSuffix(l, " (a FIFO)")))
 			}
@@ -488,23 +498,14 @@ func TestOversizedNeverHalfWritten(t *testing.T) {
 
 	// A request that fits goes through, whole.
 	req := payload("fits", room(tmp))
-	var got []byte
-	var err error
-	call := testkit.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
-		defer cancel()
-		got, err = Request(ctx, path, req)
-	})
+	call := goRequest(path, req)
 	replyPath, sent := sniff.receive(t, testkit.Patience)
-	if !bytes.Equal(sent, req) {
-		t.Errorf("Request(ctx, server, %d bytes) sent a payload of %s; want the %d bytes unchanged", len(req), show(sent), len(req))
-	}
+	sameBytes(t, req, sent, "Request(ctx, server, %d bytes) sent a payload of %s; want the %d bytes unchanged", len(req), show(sent), len(req))
 	reply(t, replyPath, answer(sent))
-	call.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %d bytes) after the server replied", len(req)))
-	if want := answer(req); err != nil || !bytes.Equal(got, want) {
-		t.Errorf("Request(ctx, server, %d bytes) = %s, %v; want %s, nil (header and payload together fit in MaxRequest = %d bytes)",
-			len(req), show(got), err, show(want), MaxRequest)
-	}
+	call.op.Finishes(t, testkit.Patience, fmt.Sprintf("Request(ctx, server, %d bytes) after the server replied", len(req)))
+	want := answer(req)
+	gotReply(t, call.reply, call.err, want, "Request(ctx, server, %d bytes) = %s, %v; want %s, nil (header and payload together fit in MaxRequest = %d bytes)",
+		len(req), show(call.reply), call.err, show(want), MaxRequest)
 }
 
 // answerAll plays a server on the sniffer's FIFO until its read end is
@@ -576,17 +577,14 @@ func TestRequestOfExactlyMaxRequestSent(t *testing.T) {
 		if testkit.Is(err, ErrTooLarge) {
 			return 0
 		}
-		if want := answer(req); err != nil || !bytes.Equal(got, want) {
-			t.Fatalf("Request(ctx, server, %d bytes) = %s, %v; want %s, nil", len(req), show(got), err, show(want))
-		}
+		want := answer(req)
+		requireReply(t, got, err, want, "Request(ctx, server, %d bytes) = %s, %v; want %s, nil", len(req), show(got), err, show(want))
 		select {
 		case n := <-lengths:
-			if n < 0 {
-				t.Fatalf("Request(ctx, server, %d bytes) sent a request whose header is not the path, a newline, the length in decimal and a newline", len(req))
-			}
+			require.GreaterOrEqual(t, n, 0, "Request(ctx, server, %d bytes) sent a request whose header is not the path, a newline, the length in decimal and a newline", len(req))
 			return n
 		case <-time.After(testkit.Patience):
-			t.Fatalf("Request(ctx, server, %d bytes) returned the reply, but the test's server saw no request", len(req))
+			require.FailNow(t, fmt.Sprintf("Request(ctx, server, %d bytes) returned the reply, but the test's server saw no request", len(req)))
 		}
 		return 0
 	}
@@ -610,15 +608,11 @@ func TestRequestOfExactlyMaxRequestSent(t *testing.T) {
 		if pathLen == 0 {
 			probe := payload(fmt.Sprintf("probe-%d", try), 100)
 			n := send(probe)
-			if n == 0 {
-				t.Fatalf("Request(ctx, server, %d bytes) = ErrTooLarge; want it sent (with a reply path at most 64 bytes longer than TMPDIR, %s, it fits)", len(probe), tmp)
-			}
+			require.NotZero(t, n, "Request(ctx, server, %d bytes) = ErrTooLarge; want it sent (with a reply path at most 64 bytes longer than TMPDIR, %s, it fits)", len(probe), tmp)
 			pathLen = n - len("\n\n") - len(strconv.Itoa(len(probe))) - len(probe)
 		}
 		size := payloadFor(pathLen)
-		if size < 0 {
-			t.Fatalf("a reply path of %d bytes leaves no room for a payload", pathLen)
-		}
+		require.GreaterOrEqual(t, size, 0, "a reply path of %d bytes leaves no room for a payload", pathLen)
 		n := send(payload(fmt.Sprintf("exact-%d", try), size))
 		switch {
 		case n == MaxRequest:
@@ -634,7 +628,7 @@ func TestRequestOfExactlyMaxRequestSent(t *testing.T) {
 			pathLen = max(pathLen, n-len("\n\n")-len(strconv.Itoa(size))-size)
 		}
 	}
-	t.Errorf("Request(ctx, server, %d bytes) = ErrTooLarge, with a reply path as long as the one before: the request, header included, would have been exactly MaxRequest = %d bytes "+
+	assert.Fail(t, fmt.Sprintf("Request(ctx, server, %d bytes) = ErrTooLarge, with a reply path as long as the one before: the request, header included, would have been exactly MaxRequest = %d bytes "+
 		"(%d of %d such tries were refused, and none went through); want it sent: the limit is inclusive, so refuse only a request larger than MaxRequest (> MaxRequest, not >=)",
-		lastSize, MaxRequest, refused, tries)
+		lastSize, MaxRequest, refused, tries))
 }

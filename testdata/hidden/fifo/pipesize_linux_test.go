@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,9 +19,7 @@ func shrinkFIFO(t *testing.T, path string) int {
 	fd := openToWatch(t, path)
 	defer unix.Close(fd)
 	size, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, os.Getpagesize())
-	if err != nil {
-		t.Fatalf("shrinking the server's FIFO %s to one page (F_SETPIPE_SZ): %v", path, err)
-	}
+	require.NoError(t, err, "shrinking the server's FIFO %s to one page (F_SETPIPE_SZ): %v", path, err)
 	return size
 }
 
@@ -35,9 +34,7 @@ func fifoBacklog(t *testing.T, path string, want int, d time.Duration) (held int
 	deadline := time.Now().Add(d)
 	for {
 		n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
-		if err != nil {
-			t.Fatalf("counting the bytes in the server's FIFO (FIONREAD): %v", err)
-		}
+		require.NoError(t, err, "counting the bytes in the server's FIFO (FIONREAD): %v", err)
 		if n >= want || time.Now().After(deadline) {
 			return n, true
 		}
@@ -50,8 +47,6 @@ func fifoBacklog(t *testing.T, path string, want int, d time.Duration) (held int
 func openToWatch(t *testing.T, path string) int {
 	t.Helper()
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatalf("opening the server's FIFO %s to watch it: %v", path, err)
-	}
+	require.NoError(t, err, "opening the server's FIFO %s to watch it: %v", path, err)
 	return fd
 }
