@@ -62,8 +62,9 @@ func procMaps(t *testing.T) []region {
 	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		// start-end perms offset dev inode [path]
 		f := strings.Fields(l)
+		require.GreaterOrEqual(t, len(f), 5, "/proc/self/maps has a line that is not start-end perms offset dev inode [path]: %q", l)
 		lo, hi, ok := strings.Cut(f[0], "-")
-		require.True(t, len(f) >= 5 && ok, "/proc/self/maps has a line that is not start-end perms offset dev inode [path]: %q", l)
+		require.True(t, ok, "/proc/self/maps has a line whose addresses are not start-end: %q", l)
 		r := region{perms: f[1], line: l}
 		for _, x := range []struct {
 			s string
