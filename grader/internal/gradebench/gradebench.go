@@ -20,6 +20,7 @@ package gradebench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,9 +74,20 @@ type Round struct {
 	// GoTestCount how many tests reported one.
 	GoTestTests time.Duration
 	GoTestCount int
+	// Slowest are go test's slowest tests, slowest first.
+	Slowest []TestTime
 	// Timings are where grade's time went.
 	Timings grading.Sums
 }
+
+// A TestTime is one test's reported time in go test.
+type TestTime struct {
+	Package, Test string
+	Elapsed       time.Duration
+}
+
+// slowest is how many of go test's slowest tests a Round keeps.
+const slowest = 8
 
 // Ratio is Grade over GoTest.
 func (r Round) Ratio() float64 { return r.Grade.Seconds() / r.GoTest.Seconds() }
@@ -92,7 +105,7 @@ func (c *Comparison) Best() Round {
 	var b Round
 	for i, r := range c.Rounds {
 		if i == 0 || r.GoTest < b.GoTest {
-			b.GoTest, b.GoTestTests, b.GoTestCount = r.GoTest, r.GoTestTests, r.GoTestCount
+			b.GoTest, b.GoTestTests, b.GoTestCount, b.Slowest = r.GoTest, r.GoTestTests, r.GoTestCount, r.Slowest
 		}
 		if i == 0 || r.Grade < b.Grade {
 			b.Grade, b.Timings = r.Grade, r.Timings
@@ -222,16 +235,22 @@ func (s *setup) goTest(ctx context.Context, r *Round, run string) error {
 	}
 	if r != nil {
 		r.GoTest = elapsed
-		r.GoTestTests, r.GoTestCount, err = testTimes(out)
+		var times []TestTime
+		times, err = testTimes(out)
+		for _, t := range times {
+			r.GoTestTests += t.Elapsed
+		}
+		r.GoTestCount = len(times)
+		slices.SortStableFunc(times, func(a, b TestTime) int { return cmp.Compare(b.Elapsed, a.Elapsed) })
+		r.Slowest = times[:min(slowest, len(times))]
 	}
 	return err
 }
 
-// testTimes adds up the elapsed times of the top-level tests in a
-// go test -json stream, and fails on any test that did not pass.
-func testTimes(stream []byte) (time.Duration, int, error) {
-	var sum time.Duration
-	n := 0
+// testTimes returns the elapsed times of the top-level tests in a go test
+// -json stream, and fails on any test that did not pass.
+func testTimes(stream []byte) ([]TestTime, error) {
+	var times []TestTime
 	dec := json.NewDecoder(bytes.NewReader(stream))
 	for dec.More() {
 		var e struct {
@@ -239,20 +258,19 @@ func testTimes(stream []byte) (time.Duration, int, error) {
 			Elapsed               float64
 		}
 		if err := dec.Decode(&e); err != nil {
-			return 0, 0, fmt.Errorf("go test -json: %w", err)
+			return nil, fmt.Errorf("go test -json: %w", err)
 		}
 		if e.Test == "" || strings.Contains(e.Test, "/") {
 			continue
 		}
 		switch e.Action {
 		case "pass":
-			sum += time.Duration(e.Elapsed * float64(time.Second))
-			n++
+			times = append(times, TestTime{Package: e.Package, Test: e.Test, Elapsed: time.Duration(e.Elapsed * float64(time.Second))})
 		case "fail":
-			return 0, 0, fmt.Errorf("go test: the reference failed %s in %s", e.Test, e.Package)
+			return nil, fmt.Errorf("go test: the reference failed %s in %s", e.Test, e.Package)
 		}
 	}
-	return sum, n, nil
+	return times, nil
 }
 
 // grade grades the submission as the grade command (hidden) or the test

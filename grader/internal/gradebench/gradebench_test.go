@@ -21,14 +21,17 @@ import (
 func TestTestTimes(t *testing.T) {
 	stream, err := os.ReadFile(filepath.Join("testdata", "pass.jsonl"))
 	require.NoError(t, err)
-	sum, n, err := testTimes(stream)
+	times, err := testTimes(stream)
 	require.NoError(t, err, "testTimes(pass.jsonl)")
-	assert.Equal(t, 3, n, "tests counted (subtests are not)")
-	assert.Equal(t, 1750*time.Millisecond, sum, "their elapsed times added up")
+	assert.Equal(t, []TestTime{
+		{"example.com/rec/a", "TestA1", 500 * time.Millisecond},
+		{"example.com/rec/a", "TestA2", 250 * time.Millisecond},
+		{"example.com/rec/b", "TestB", time.Second},
+	}, times, "testTimes(pass.jsonl): the top-level tests, not the subtests")
 
 	stream, err = os.ReadFile(filepath.Join("testdata", "fail.jsonl"))
 	require.NoError(t, err)
-	_, _, err = testTimes(stream)
+	_, err = testTimes(stream)
 	require.Error(t, err, "testTimes(fail.jsonl)")
 	assert.Contains(t, err.Error(), "TestB", "the error names the test that failed")
 }
@@ -49,6 +52,7 @@ func TestTable(t *testing.T) {
 	r := &Results{Jobs: 2,
 		Grading: &Comparison{What: "grading 9 exercises", Rounds: []Round{{
 			GoTest: 60 * time.Second, Grade: 40 * time.Second, GoTestTests: 75 * time.Second, GoTestCount: 600,
+			Slowest: []TestTime{{"github.com/ipclab/ipclab/exercises/6-pipe", "TestBigOutput", 4 * time.Second}},
 			Timings: grading.Sums{Builds: 9 * time.Second, BuildCount: 9, Processes: 80 * time.Second, Tests: 74 * time.Second, TestCount: 600},
 		}}},
 		Latency: &Comparison{What: "latency counter", Rounds: []Round{{GoTest: 2 * time.Second, Grade: 3 * time.Second}}},
@@ -60,6 +64,7 @@ func TestTable(t *testing.T) {
 		"builds:          9, 9.0s added up",
 		"test processes:  600, 80.0s added up; the tests' own time 74.0s (go test's: 75.0s over 600 tests)",
 		"one process per test costs 6.0s added up, 10ms a test",
+		"go test's slowest tests: 6-pipe.TestBigOutput 4.0s;",
 		"grader test counter",
 		"1.50x  (target at most 1.25x: not met)",
 	} {

@@ -3,6 +3,7 @@ package gradebench
 import (
 	"fmt"
 	"io"
+	"path"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -29,6 +30,13 @@ func (r *Results) Table(w io.Writer) error {
 		if t.TestCount > 0 {
 			over := t.Processes - t.Tests
 			fmt.Fprintf(w, "  one process per test costs %s added up, %s a test (start, sandbox, output, exit)\n", secs(over), (over / time.Duration(t.TestCount)).Round(time.Millisecond))
+		}
+		if len(b.Slowest) > 0 {
+			fmt.Fprintf(w, "  go test's slowest tests:")
+			for _, s := range b.Slowest {
+				fmt.Fprintf(w, " %s.%s %s;", path.Base(s.Package), s.Test, secs(s.Elapsed))
+			}
+			fmt.Fprintln(w)
 		}
 		fmt.Fprintln(w)
 	}
