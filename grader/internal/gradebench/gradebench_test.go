@@ -53,7 +53,7 @@ func TestTable(t *testing.T) {
 		Grading: &Comparison{What: "grading 9 exercises", Rounds: []Round{{
 			GoTest: 60 * time.Second, Grade: 40 * time.Second, GoTestTests: 75 * time.Second, GoTestCount: 600,
 			Slowest: []TestTime{{"github.com/ipclab/ipclab/exercises/6-pipe", "TestBigOutput", 4 * time.Second}},
-			Timings: grading.Sums{Builds: 9 * time.Second, BuildCount: 9, Processes: 80 * time.Second, Tests: 74 * time.Second, TestCount: 600},
+			Timings: grading.Sums{Checks: 3 * time.Second, SlotWait: 2 * time.Second, Compiles: 9 * time.Second, BuildCount: 9, Processes: 80 * time.Second, Tests: 74 * time.Second, TestCount: 600},
 		}}},
 		Latency: &Comparison{What: "latency counter", Rounds: []Round{{GoTest: 2 * time.Second, Grade: 3 * time.Second}}},
 	}
@@ -61,7 +61,7 @@ func TestTable(t *testing.T) {
 	require.NoError(t, r.Table(&out))
 	for _, want := range []string{
 		"0.67x  (target at most 0.75x: met)",
-		"builds:          9, 9.0s added up",
+		"builds:          9; added up, static checks 3.0s, waiting for a slot 2.0s, compiling 9.0s",
 		"test processes:  600, 80.0s added up; the tests' own time 74.0s (go test's: 75.0s over 600 tests)",
 		"one process per test costs 6.0s added up, 10ms a test",
 		"go test's slowest tests: 6-pipe.TestBigOutput 4.0s;",

@@ -24,7 +24,7 @@ func (r *Results) Table(w io.Writer) error {
 		tw.Flush()
 		t := b.Timings
 		fmt.Fprintf(w, "\nwhere grade's time went (its fastest round):\n")
-		fmt.Fprintf(w, "  builds:          %d, %s added up (checks, waiting for a slot, compiling)\n", t.BuildCount, secs(t.Builds))
+		fmt.Fprintf(w, "  builds:          %d; added up, static checks %s, waiting for a slot %s, compiling %s\n", t.BuildCount, secs(t.Checks), secs(t.SlotWait), secs(t.Compiles))
 		fmt.Fprintf(w, "  test processes:  %d, %s added up; the tests' own time %s (go test's: %s over %d tests)\n",
 			t.TestCount, secs(t.Processes), secs(t.Tests), secs(b.GoTestTests), b.GoTestCount)
 		if t.TestCount > 0 {

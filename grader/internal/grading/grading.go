@@ -160,8 +160,9 @@ func (b *Built) Close() error {
 // course ships it, with layers laid over it in order. Static checks apply
 // to the editable files as they end up.
 func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]submission.File) (*Built, error) {
-	start := time.Now()
-	defer func() { g.Opts.Timings.addBuild(time.Since(start)) }()
+	var phases buildPhases
+	phases.mark(nil)
+	defer g.Opts.Timings.addBuild(&phases)
 	b := &Built{Exercise: ex, Tests: g.Tests(ex)}
 	files, err := g.effective(ex, layers)
 	if err != nil {
@@ -173,6 +174,7 @@ func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]sub
 		return nil, err
 	}
 	probs, err := submission.Check(ctx, g.Repo, ex, files)
+	phases.mark(&phases.checks)
 	if err != nil {
 		return nil, fmt.Errorf("static checks of %s: %w", ex.ID, err)
 	}
@@ -188,11 +190,14 @@ func (g *Grader) Build(ctx context.Context, ex *course.Exercise, layers ...[]sub
 	if err != nil {
 		return nil, err
 	}
+	phases.mark(nil)
 	if err := g.acquire(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
 	defer g.release()
+	phases.mark(&phases.wait)
+	defer phases.mark(&phases.compile)
 	req := build.Request{Repo: g.Repo, Exercise: ex, Layers: layers, Hidden: g.Opts.Hidden, Race: true}
 	b.bin, err = build.Build(ctx, req, b.work)
 	if err != nil && req.Race && g.Opts.FallBackToNoRace && errors.Is(err, build.ErrRaceUnavailable) {

@@ -17,10 +17,11 @@ type Timings struct {
 
 // Sums are the times Timings added up.
 type Sums struct {
-	// Builds is the wall time of the builds added up (static checks,
-	// the wait for a slot, compiling); BuildCount counts them.
-	Builds     time.Duration
-	BuildCount int
+	// Checks, SlotWait and Compiles are the builds' wall time added up:
+	// the static checks, the wait for a slot, and compiling and linking
+	// (the binary's checksum included); BuildCount counts the builds.
+	Checks, SlotWait, Compiles time.Duration
+	BuildCount                 int
 	// Processes is the wall time of the test processes, from start to
 	// the end of their output, added up; Tests is the time the tests
 	// themselves reported (go test's elapsed time); TestCount counts
@@ -30,13 +31,31 @@ type Sums struct {
 	TestCount int
 }
 
-func (t *Timings) addBuild(d time.Duration) {
+// buildPhases times the phases of one build: mark ends the phase that
+// began at the previous mark (or at the start) and adds its length to d,
+// when d is not nil.
+type buildPhases struct {
+	last                  time.Time
+	checks, wait, compile time.Duration
+}
+
+func (p *buildPhases) mark(d *time.Duration) {
+	now := time.Now()
+	if d != nil && !p.last.IsZero() {
+		*d += now.Sub(p.last)
+	}
+	p.last = now
+}
+
+func (t *Timings) addBuild(p *buildPhases) {
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sums.Builds += d
+	t.sums.Checks += p.checks
+	t.sums.SlotWait += p.wait
+	t.sums.Compiles += p.compile
 	t.sums.BuildCount++
 }
 
