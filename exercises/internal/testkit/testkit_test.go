@@ -1,14 +1,18 @@
 package testkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // recorder is a testing.TB that keeps what would have failed the test.
@@ -20,6 +24,16 @@ type recorder struct {
 func (r *recorder) Helper() {}
 
 func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(format, args...) }
+
+// assertFailure asserts that failed, what a check reported, says want, or
+// that the check reported nothing when want is "".
+func assertFailure(t *testing.T, failed, want string, msgAndArgs ...any) bool {
+	t.Helper()
+	if want == "" {
+		return assert.Empty(t, failed, msgAndArgs...)
+	}
+	return assert.Contains(t, failed, want, msgAndArgs...)
+}
 
 // An operation that ends its goroutine with runtime.Goexit has not
 // returned, whatever zero values its results hold: the waits say so.
@@ -154,3 +168,69 @@ func TestErrorIs(t *testing.T) {
 type failures struct{ said string }
 
 func (f *failures) Errorf(format string, args ...any) { f.said += fmt.Sprintf(format, args...) }
+
+// reports is a recorder that also keeps what assertions reported.
+type reports struct {
+	recorder
+	said []string
+}
+
+func (r *reports) Errorf(format string, args ...any) {
+	r.said = append(r.said, fmt.Sprintf(format, args...))
+}
+
+// A crowd of calls prints each call in call form, and checks what they
+// all returned.
+func TestCalls(t *testing.T) {
+	errName := func(err error) string {
+		switch {
+		case err == nil:
+			return "nil"
+		case errors.Is(err, context.Canceled):
+			return "context.Canceled"
+		}
+		return "Err" + err.Error()
+	}
+	closed := errors.New("Closed")
+	c := NewCalls(strconv.Itoa, errName)
+	c.StartValue("q.Get()", func() (int, error) { return 3, nil })
+	c.StartErr("q.Put(1)", func() error { return closed })
+	calls := c.All(t, "the calls were made")
+	printed := map[string]string{}
+	for label, r := range calls {
+		printed[label] = r.String()
+	}
+	assert.Equal(t, map[string]string{"q.Get()": "q.Get() = 3, nil", "q.Put(1)": "q.Put(1) = ErrClosed"}, printed, "the calls printed as")
+	// What the test wanted prints as the call does.
+	assert.Equal(t, "q.Get() = 5, ErrClosed", calls["q.Get()"].With(5, closed).String(), `calls["q.Get()"].With(5, closed)`)
+	assert.Equal(t, "q.Put(9) = Closed", Call[int]{Label: "q.Put(9)", Err: closed}.String(), "a Call the test made itself")
+
+	for _, tt := range []struct {
+		name string
+		want error
+		ok   bool
+		says string
+	}{
+		{"every call returns want", closed, true, ""},
+		{"one call does not", nil, false, "q.Put(2) = ErrClosed, want nil (why)"},
+	} {
+		c := NewCalls(strconv.Itoa, errName)
+		c.StartValue("q.Get()", func() (int, error) { return 4, tt.want })
+		c.StartErr("q.Put(2)", func() error { return closed })
+		r := &reports{recorder: recorder{TB: t}}
+		ok := c.AllReturn(r, "the calls were made", tt.want, "why")
+		assert.Equal(t, tt.ok, ok, "%s: AllReturn = %v, want %v", tt.name, ok, tt.ok)
+		assert.Empty(t, r.failed, "%s: AllReturn stopped the test", tt.name)
+		assertFailure(t, strings.Join(r.said, "\n"), tt.says, "%s: AllReturn reported %q, want %q", tt.name, r.said, tt.says)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c = NewCalls(strconv.Itoa, errName)
+	c.StartValue("q.GetContext(ctx)", func() (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+	c.StartErr("q.PutContext(ctx, 1)", func() error { <-ctx.Done(); return nil })
+	rr := &reports{recorder: recorder{TB: t}}
+	assert.False(t, c.CancelWhileWaiting(rr, cancel), "CancelWhileWaiting, with a call that returned nil when ctx was cancelled")
+	assertFailure(t, strings.Join(rr.said, "\n"), "q.PutContext(ctx, 1) = nil, want context.Canceled (ctx was cancelled while it waited)",
+		"CancelWhileWaiting reported %q", rr.said)
+}
