@@ -48,18 +48,15 @@ func TestGoexitIsNotAReturn(t *testing.T) {
 	} {
 		r := &recorder{TB: t}
 		Go(tt.fn).Finishes(r, Patience, "f()")
-		if tt.want == "" && r.failed != "" || !strings.Contains(r.failed, tt.want) {
-			t.Errorf("%s: Finishes failed with %q, want %q", tt.name, r.failed, tt.want)
-		}
+		assertFailure(t, r.failed, tt.want, "%s: Finishes failed with %q, want %q", tt.name, r.failed, tt.want)
 		r = &recorder{TB: t}
 		Together(r, 4, Patience, "f(i)", func(i int) {
 			if i == 2 {
 				tt.fn()
 			}
 		})
-		if want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1); tt.want == "" && r.failed != "" || !strings.Contains(r.failed, want) {
-			t.Errorf("%s: Together failed with %q, want %q", tt.name, r.failed, want)
-		}
+		want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1)
+		assertFailure(t, r.failed, want, "%s: Together failed with %q, want %q", tt.name, r.failed, want)
 	}
 }
 
@@ -98,12 +95,11 @@ func TestPanicCrashes(t *testing.T) {
 		cmd.Env = append(os.Environ(), "TESTKIT_PANIC_IN="+which)
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-			t.Errorf("%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out)
+		if assert.ErrorAs(t, err, &exit, "%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out) {
+			assert.Equal(t, 2, exit.ExitCode(), "%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out)
 		}
-		if !strings.Contains(string(out), "panic: boom") || strings.Contains(string(out), "went on") {
-			t.Errorf("%s: want the crash report of the panic, and nothing from the test after it; got:\n%s", which, out)
-		}
+		assert.True(t, strings.Contains(string(out), "panic: boom") && !strings.Contains(string(out), "went on"),
+			"%s: want the crash report of the panic, and nothing from the test after it; got:\n%s", which, out)
 	}
 }
 
@@ -128,9 +124,8 @@ func TestIsRefusesAnErrorThatIsEveryError(t *testing.T) {
 		{"an error that is every error", anyError{}, false},
 		{"one wrapped", fmt.Errorf("x: %w", anyError{}), false},
 	} {
-		if got := Is(tt.err, target); got != tt.want {
-			t.Errorf("Is(%s, target) = %v, want %v", tt.name, got, tt.want)
-		}
+		got := Is(tt.err, target)
+		assert.Equal(t, tt.want, got, "Is(%s, target) = %v, want %v", tt.name, got, tt.want)
 	}
 }
 
@@ -155,11 +150,10 @@ func TestErrorIs(t *testing.T) {
 		{"every error", everything{}, false, "claims to be every error"},
 	} {
 		r := &failures{}
-		if got := ErrorIs(r, tt.err, target, "f(%d)", 1); got != tt.ok {
-			t.Errorf("%s: ErrorIs = %v, want %v", tt.name, got, tt.ok)
-		}
-		if tt.ok != (r.said == "") || !strings.Contains(r.said, tt.says) || (!tt.ok && !strings.Contains(r.said, "f(1)")) {
-			t.Errorf("%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says)
+		got := ErrorIs(r, tt.err, target, "f(%d)", 1)
+		assert.Equal(t, tt.ok, got, "%s: ErrorIs = %v, want %v", tt.name, got, tt.ok)
+		if assertFailure(t, r.said, tt.says, "%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says) && !tt.ok {
+			assert.Contains(t, r.said, "f(1)", "%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says)
 		}
 	}
 }
