@@ -16,12 +16,13 @@ package buffer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // outcome is what a Get returned.
@@ -61,26 +62,55 @@ func errName(err error) string {
 	switch {
 	case err == nil:
 		return "nil"
-	case errors.Is(err, ErrClosed):
+	case testkit.Is(err, ErrClosed):
 		return "ErrClosed"
-	case errors.Is(err, ErrFull):
+	case testkit.Is(err, ErrFull):
 		return "ErrFull"
-	case errors.Is(err, ErrEmpty):
+	case testkit.Is(err, ErrEmpty):
 		return "ErrEmpty"
-	case errors.Is(err, context.Canceled):
+	case testkit.Is(err, context.Canceled):
 		return "context.Canceled"
-	case errors.Is(err, context.DeadlineExceeded):
+	case testkit.Is(err, context.DeadlineExceeded):
 		return "context.DeadlineExceeded"
 	}
 	return fmt.Sprintf("error %q", err)
 }
 
-// sameErr reports whether err is want (nil when want is nil).
-func sameErr(err, want error) bool {
+// errIs asserts that err is want: no error when want is nil, and
+// otherwise want in the sense of testkit.ErrorIs. It reports whether err
+// is want, and lets the test go on, as assert does; msgAndArgs say which
+// call returned err.
+func errIs(t testing.TB, err, want error, msgAndArgs ...any) bool {
+	t.Helper()
 	if want == nil {
-		return err == nil
+		return assert.NoError(t, err, msgAndArgs...)
 	}
-	return testkit.Is(err, want)
+	return testkit.ErrorIs(t, err, want, msgAndArgs...)
+}
+
+// requireErrIs is errIs for a test that cannot go on: it stops the test,
+// as require does, unless err is want.
+func requireErrIs(t testing.TB, err, want error, msgAndArgs ...any) {
+	t.Helper()
+	if !errIs(t, err, want, msgAndArgs...) {
+		t.FailNow()
+	}
+}
+
+// gotItem asserts that a Get returned the item want and no error, and
+// reports whether it did; msgAndArgs say which call, what it returned and
+// why it should have returned want.
+func gotItem(t testing.TB, v int, err error, want int, msgAndArgs ...any) bool {
+	t.Helper()
+	return assert.NoError(t, err, msgAndArgs...) && assert.Equal(t, want, v, msgAndArgs...)
+}
+
+// requireItem is gotItem for a test that cannot go on.
+func requireItem(t testing.TB, v int, err error, want int, msgAndArgs ...any) {
+	t.Helper()
+	if !gotItem(t, v, err, want, msgAndArgs...) {
+		t.FailNow()
+	}
 }
 
 // put calls q.Put(v), which must return nil without waiting for long. why
@@ -89,9 +119,7 @@ func put(t *testing.T, q *Queue[int], v int, why string) {
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.Put(%d) (%s)", v, why), func() { err = q.Put(v) })
-	if err != nil {
-		t.Fatalf("q.Put(%d) = %s, want nil (%s)", v, errName(err), why)
-	}
+	require.NoError(t, err, "q.Put(%d) = %s, want nil (%s)", v, errName(err), why)
 }
 
 // get calls q.Get(), which must return want and nil without waiting for
@@ -101,9 +129,7 @@ func get(t *testing.T, q *Queue[int], want int, why string) {
 	var v int
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.Get() (%s)", why), func() { v, err = q.Get() })
-	if v != want || err != nil {
-		t.Fatalf("q.Get() = %d, %s, want %d, nil (%s)", v, errName(err), want, why)
-	}
+	requireItem(t, v, err, want, "q.Get() = %d, %s, want %d, nil (%s)", v, errName(err), want, why)
 }
 
 // tryPut calls q.TryPut(v), which must return want at once.
@@ -111,9 +137,7 @@ func tryPut(t *testing.T, q *Queue[int], v int, want error, why string) {
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.TryPut(%d) (TryPut must never wait)", v), func() { err = q.TryPut(v) })
-	if !sameErr(err, want) {
-		t.Fatalf("q.TryPut(%d) = %s, want %s (%s)", v, errName(err), errName(want), why)
-	}
+	requireErrIs(t, err, want, "q.TryPut(%d) = %s, want %s (%s)", v, errName(err), errName(want), why)
 }
 
 // tryGet calls q.TryGet(), which must return wantV and wantErr at once.
@@ -123,12 +147,11 @@ func tryGet(t *testing.T, q *Queue[int], wantV int, wantErr error, why string) {
 	var v int
 	var err error
 	testkit.Within(t, testkit.Patience, "q.TryGet() (TryGet must never wait)", func() { v, err = q.TryGet() })
-	switch {
-	case wantErr == nil && (err != nil || v != wantV):
-		t.Fatalf("q.TryGet() = %d, %s, want %d, nil (%s)", v, errName(err), wantV, why)
-	case wantErr != nil && !sameErr(err, wantErr):
-		t.Fatalf("q.TryGet() = %d, %s, want %s (%s)", v, errName(err), errName(wantErr), why)
+	if wantErr == nil {
+		requireItem(t, v, err, wantV, "q.TryGet() = %d, %s, want %d, nil (%s)", v, errName(err), wantV, why)
+		return
 	}
+	requireErrIs(t, err, wantErr, "q.TryGet() = %d, %s, want %s (%s)", v, errName(err), errName(wantErr), why)
 }
 
 func TestBoundedFIFO(t *testing.T) {
@@ -182,9 +205,7 @@ func TestPutBlocksWhenFull(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.Put(3) on a full queue of capacity 2")
 	get(t, q, 1, "1 was the first item put")
 	op.Finishes(t, testkit.Patience, "q.Put(3), after a Get had made room in the full queue,")
-	if *err != nil {
-		t.Fatalf("q.Put(3) = %s, want nil (a Get had made room for it)", errName(*err))
-	}
+	require.NoError(t, *err, "q.Put(3) = %s, want nil (a Get had made room for it)", errName(*err))
 	get(t, q, 2, "the queue held 2, 3")
 	get(t, q, 3, "the queue held 3")
 }
@@ -201,9 +222,7 @@ func TestGetBlocksWhenEmpty(t *testing.T) {
 		op.StaysBlocked(t, testkit.Grace, fmt.Sprintf("q.Get() on an empty queue made by %s", k.name))
 		put(t, k.q, 7, "a Get was waiting")
 		op.Finishes(t, testkit.Patience, fmt.Sprintf("q.Get(), waiting on a queue made by %s, after q.Put(7)", k.name))
-		if o.v != 7 || o.err != nil {
-			t.Errorf("q.Get() = %d, %s, want 7, nil (it was waiting when 7 was put, on a queue made by %s)", o.v, errName(o.err), k.name)
-		}
+		gotItem(t, o.v, o.err, 7, "q.Get() = %d, %s, want 7, nil (it was waiting when 7 was put, on a queue made by %s)", o.v, errName(o.err), k.name)
 	}
 }
 
@@ -219,9 +238,7 @@ func TestUnboundedNeverWaits(t *testing.T) {
 			}
 		}
 	})
-	if failedAt >= 0 {
-		t.Fatalf("q.Put(%d) = %s, want nil (an unbounded queue holding %d items still has room)", failedAt, errName(firstErr), failedAt)
-	}
+	require.NoError(t, firstErr, "q.Put(%d) = %s, want nil (an unbounded queue holding %d items still has room)", failedAt, errName(firstErr), failedAt)
 	tryPut(t, q, n, nil, fmt.Sprintf("an unbounded queue holding %d items still has room", n))
 	for i := 0; i <= n; i++ {
 		tryGet(t, q, i, nil, fmt.Sprintf("0, 1, …, %d were put in that order", n))
@@ -255,9 +272,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.GetContext(ctx) on an empty queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		o.v, o.err = q.GetContext(ctx)
 	})
-	if !testkit.Is(o.err, context.DeadlineExceeded) {
-		t.Fatalf("q.GetContext(ctx) = %d, %s, want context.DeadlineExceeded (the queue stayed empty until the deadline)", o.v, errName(o.err))
-	}
+	requireErrIs(t, o.err, context.DeadlineExceeded, "q.GetContext(ctx) = %d, %s, want context.DeadlineExceeded (the queue stayed empty until the deadline)", o.v, errName(o.err))
 
 	put(t, q, 1, "the queue was empty")
 	ctx, cancel = context.WithTimeout(context.Background(), wait)
@@ -266,9 +281,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, 2) on a full queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		err = q.PutContext(ctx, 2)
 	})
-	if !testkit.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("q.PutContext(ctx, 2) = %s, want context.DeadlineExceeded (the queue stayed full until the deadline)", errName(err))
-	}
+	requireErrIs(t, err, context.DeadlineExceeded, "q.PutContext(ctx, 2) = %s, want context.DeadlineExceeded (the queue stayed full until the deadline)", errName(err))
 	tryGet(t, q, 1, nil, "1 was in the queue")
 	tryGet(t, q, 0, ErrEmpty, "the PutContext that gave up must not have added 2")
 
@@ -279,9 +292,7 @@ func TestContextDeadline(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.GetContext(ctx) on an empty queue, with a deadline an hour away,")
 	put(t, q, 5, "a GetContext was waiting")
 	op.Finishes(t, testkit.Patience, "q.GetContext(ctx), after q.Put(5),")
-	if got.v != 5 || got.err != nil {
-		t.Errorf("q.GetContext(ctx) = %d, %s, want 5, nil (it was waiting when 5 was put)", got.v, errName(got.err))
-	}
+	gotItem(t, got.v, got.err, 5, "q.GetContext(ctx) = %d, %s, want 5, nil (it was waiting when 5 was put)", got.v, errName(got.err))
 
 	// A context that is done already: nothing to wait for.
 	ctx, cancel = context.WithCancel(context.Background())
@@ -289,9 +300,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "q.GetContext(ctx) on an empty queue, with ctx cancelled already,", func() {
 		o.v, o.err = q.GetContext(ctx)
 	})
-	if !testkit.Is(o.err, context.Canceled) {
-		t.Errorf("q.GetContext(ctx) = %d, %s, want context.Canceled (the queue was empty, and ctx was cancelled before the call)", o.v, errName(o.err))
-	}
+	testkit.ErrorIs(t, o.err, context.Canceled, "q.GetContext(ctx) = %d, %s, want context.Canceled (the queue was empty, and ctx was cancelled before the call)", o.v, errName(o.err))
 }
 
 func TestCloseBasics(t *testing.T) {
@@ -302,18 +311,14 @@ func TestCloseBasics(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "q.Put(3) on a closed queue", func() { err = q.Put(3) })
-	if !testkit.Is(err, ErrClosed) {
-		t.Errorf("q.Put(3) = %s, want ErrClosed (the queue was closed)", errName(err))
-	}
+	testkit.ErrorIs(t, err, ErrClosed, "q.Put(3) = %s, want ErrClosed (the queue was closed)", errName(err))
 	tryPut(t, q, 4, ErrClosed, "the queue was closed")
 	get(t, q, 1, "items put before Close are still delivered, in order")
 	get(t, q, 2, "items put before Close are still delivered, in order")
 
 	var v int
 	testkit.Within(t, testkit.Patience, "q.Get() on a queue that is closed and empty", func() { v, err = q.Get() })
-	if !testkit.Is(err, ErrClosed) {
-		t.Errorf("q.Get() = %d, %s, want ErrClosed (the queue was closed and every item had been taken)", v, errName(err))
-	}
+	testkit.ErrorIs(t, err, ErrClosed, "q.Get() = %d, %s, want ErrClosed (the queue was closed and every item had been taken)", v, errName(err))
 	tryGet(t, q, 0, ErrClosed, "the queue was closed and every item had been taken")
 	testkit.Within(t, testkit.Patience, "a second q.Close() (closing a closed queue does nothing)", q.Close)
 
@@ -323,9 +328,7 @@ func TestCloseBasics(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.Get() on an empty queue")
 	testkit.Within(t, testkit.Patience, "q.Close()", u.Close)
 	op.Finishes(t, testkit.Patience, "q.Get(), waiting on an empty queue when it was closed,")
-	if !testkit.Is(o.err, ErrClosed) {
-		t.Errorf("q.Get() = %d, %s, want ErrClosed (the queue was closed while Get waited on it, empty)", o.v, errName(o.err))
-	}
+	testkit.ErrorIs(t, o.err, ErrClosed, "q.Get() = %d, %s, want ErrClosed (the queue was closed while Get waited on it, empty)", o.v, errName(o.err))
 }
 
 func TestRendezvousBasic(t *testing.T) {
@@ -337,15 +340,11 @@ func TestRendezvousBasic(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.Put(1) on a rendezvous queue, with no Get to take the item,")
 	get(t, q, 1, "a Put(1) was waiting on the rendezvous queue")
 	op.Finishes(t, testkit.Patience, "q.Put(1), after a Get took its item,")
-	if *err != nil {
-		t.Fatalf("q.Put(1) = %s, want nil (a Get took the item)", errName(*err))
-	}
+	require.NoError(t, *err, "q.Put(1) = %s, want nil (a Get took the item)", errName(*err))
 
 	opGet, o := goGet(q)
 	opGet.StaysBlocked(t, testkit.Grace, "q.Get() on a rendezvous queue, with no Put to offer an item,")
 	put(t, q, 2, "a Get was waiting on the rendezvous queue")
 	opGet.Finishes(t, testkit.Patience, "q.Get(), after q.Put(2) returned,")
-	if o.v != 2 || o.err != nil {
-		t.Errorf("q.Get() = %d, %s, want 2, nil (it was waiting when 2 was put)", o.v, errName(o.err))
-	}
+	gotItem(t, o.v, o.err, 2, "q.Get() = %d, %s, want 2, nil (it was waiting when 2 was put)", o.v, errName(o.err))
 }

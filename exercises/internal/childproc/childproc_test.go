@@ -8,6 +8,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func init() {
@@ -34,32 +37,30 @@ func TestMain(m *testing.M) { Main(m) }
 
 func TestCommandRunsARole(t *testing.T) {
 	out, err := Command(t, "echo-args", "a", "b c").Output()
-	if err != nil || string(out) != "a b c" {
-		t.Errorf("echo-args a \"b c\" = %q, %v; want \"a b c\", nil", out, err)
+	if assert.NoError(t, err, "echo-args a \"b c\" = %q, %v; want \"a b c\", nil", out, err) {
+		assert.Equal(t, "a b c", string(out), "echo-args a \"b c\" = %q, %v; want \"a b c\", nil", out, err)
 	}
 	cmd := Command(t, "upper")
 	cmd.Stdin = strings.NewReader("pipe")
-	if out, err := cmd.Output(); err != nil || string(out) != "PIPE" {
-		t.Errorf("upper <<< pipe = %q, %v; want PIPE", out, err)
+	out, err = cmd.Output()
+	if assert.NoError(t, err, "upper <<< pipe = %q, %v; want PIPE", out, err) {
+		assert.Equal(t, "PIPE", string(out), "upper <<< pipe = %q, %v; want PIPE", out, err)
 	}
 	err = Command(t, "exit3").Run()
-	if cmd, ok := err.(interface{ ExitCode() int }); !ok || cmd.ExitCode() != 3 {
-		t.Errorf("exit3: %v, want exit status 3", err)
+	exit, ok := err.(interface{ ExitCode() int })
+	if assert.True(t, ok, "exit3: %v, want exit status 3", err) {
+		assert.Equal(t, 3, exit.ExitCode(), "exit3: %v, want exit status 3", err)
 	}
 }
 
 func TestChildrenAndZombies(t *testing.T) {
 	cmd := Command(t, "exit3")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start(), "cmd.Start() of exit3")
 	// Not waited for yet: once it exits it is a zombie, and listed.
 	var found Child
 	for i := 0; i < 500 && !found.Zombie; i++ {
 		kids, err := Children()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "Children()")
 		for _, k := range kids {
 			if k.PID == cmd.Process.Pid {
 				found = k
@@ -69,85 +70,68 @@ func TestChildrenAndZombies(t *testing.T) {
 			waitABit()
 		}
 	}
-	if found.PID != cmd.Process.Pid || !found.Zombie {
-		t.Errorf("Children() did not show child %d as a zombie before it was waited for (found %+v)", cmd.Process.Pid, found)
+	if assert.Equal(t, cmd.Process.Pid, found.PID, "Children() did not show child %d as a zombie before it was waited for (found %+v)", cmd.Process.Pid, found) {
+		assert.True(t, found.Zombie, "Children() did not show child %d as a zombie before it was waited for (found %+v)", cmd.Process.Pid, found)
 	}
 	cmd.Wait()
 	kids, _ := Children()
 	for _, k := range kids {
-		if k.PID == cmd.Process.Pid {
-			t.Errorf("Children() still lists %v after Wait", k)
-		}
+		assert.NotEqual(t, cmd.Process.Pid, k.PID, "Children() still lists %v after Wait", k)
 	}
 }
 
 func TestLeakedFDs(t *testing.T) {
 	before, err := OpenFDs()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "OpenFDs()")
 	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "os.Pipe()")
 	leaked, _ := LeakedFDs(before)
-	if len(leaked) != 2 {
-		t.Errorf("LeakedFDs after os.Pipe = %v, want the two ends", leaked)
-	}
+	assert.Len(t, leaked, 2, "LeakedFDs after os.Pipe = %v, want the two ends", leaked)
 	r.Close()
 	w.Close()
-	if leaked, _ := LeakedFDs(before); len(leaked) != 0 {
-		t.Errorf("LeakedFDs after closing both ends = %v, want none", leaked)
-	}
+	leaked, _ = LeakedFDs(before)
+	assert.Empty(t, leaked, "LeakedFDs after closing both ends = %v, want none", leaked)
 }
 
 func TestLinesWaitsForWholeLines(t *testing.T) {
+	// closed reports whether c is closed, without waiting.
+	closed := func(c <-chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
 	w := NewLines()
 	lines, grew := w.Snapshot()
-	if len(lines) != 0 {
-		t.Fatalf("a new Lines holds %q, want nothing", lines)
-	}
+	require.Empty(t, lines, "a new Lines holds %q, want nothing", lines)
 	w.Write([]byte("hel"))
-	select {
-	case <-grew:
-		t.Fatalf("the channel closed on half a line")
-	default:
-	}
+	require.False(t, closed(grew), "the channel closed on half a line")
 	w.Write([]byte("lo\nwor"))
-	select {
-	case <-grew:
-	default:
-		t.Fatalf("the channel did not close when a line was completed")
-	}
+	require.True(t, closed(grew), "the channel did not close when a line was completed")
 	lines, grew = w.Snapshot()
-	if strings.Join(lines, "|") != "hello" {
-		t.Fatalf("Snapshot() = %q, want [hello]", lines)
-	}
+	require.Equal(t, "hello", strings.Join(lines, "|"), "Snapshot() = %q, want [hello]", lines)
 	w.Write([]byte("ld\nagain\n"))
 	<-grew
-	if lines, _ := w.Snapshot(); strings.Join(lines, "|") != "hello|world|again" {
-		t.Fatalf("Snapshot() = %q, want [hello world again]", lines)
-	}
+	lines, _ = w.Snapshot()
+	require.Equal(t, "hello|world|again", strings.Join(lines, "|"), "Snapshot() = %q, want [hello world again]", lines)
 }
 
 func TestLinesFromAChild(t *testing.T) {
 	out := NewLines()
 	cmd := Command(t, "echo-args", "one\ntwo\n")
 	cmd.Stdout = out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("echo-args: %v", err)
-	}
-	if lines, _ := out.Snapshot(); strings.Join(lines, "|") != "one|two" {
-		t.Errorf("the child's output as lines = %q, want [one two]", lines)
-	}
+	require.NoError(t, cmd.Run(), "echo-args")
+	lines, _ := out.Snapshot()
+	assert.Equal(t, "one|two", strings.Join(lines, "|"), "the child's output as lines = %q, want [one two]", lines)
 }
 
 func TestChildDoesNotLingerUnderRace(t *testing.T) {
 	out, err := Command(t, "print-gorace").Output()
-	if err != nil {
-		t.Fatalf("print-gorace: %v", err)
-	}
-	if want := "atexit_sleep_ms"; os.Getenv("GORACE") == "" && string(out) != "atexit_sleep_ms=0" || !strings.Contains(string(out), want) {
-		t.Errorf("the child's GORACE is %q, want it to set atexit_sleep_ms (to 0 unless the parent's GORACE sets it)", out)
+	require.NoError(t, err, "print-gorace")
+	assert.Contains(t, string(out), "atexit_sleep_ms", "the child's GORACE is %q, want it to set atexit_sleep_ms (to 0 unless the parent's GORACE sets it)", out)
+	if os.Getenv("GORACE") == "" {
+		assert.Equal(t, "atexit_sleep_ms=0", string(out), "the child's GORACE is %q, want it to set atexit_sleep_ms (to 0 unless the parent's GORACE sets it)", out)
 	}
 }

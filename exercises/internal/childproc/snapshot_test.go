@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A package whose init sets RoleEnv still runs its tests: Main goes by the
@@ -16,9 +19,8 @@ import (
 // the same binary does play it, so the first case is not vacuous.
 func TestRoleIsChosenBeforeThePackageUnderTest(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "roleinit.test")
-	if out, err := exec.Command("go", "test", "-c", "-o", bin, "./testdata/roleinit").CombinedOutput(); err != nil {
-		t.Fatalf("go test -c ./testdata/roleinit: %v\n%s", err, out)
-	}
+	out, err := exec.Command("go", "test", "-c", "-o", bin, "./testdata/roleinit").CombinedOutput()
+	require.NoError(t, err, "go test -c ./testdata/roleinit: %v\n%s", err, out)
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, RoleEnv+"=") })
 	for _, c := range []struct {
 		name, env, want, notWant string
@@ -32,8 +34,9 @@ func TestRoleIsChosenBeforeThePackageUnderTest(t *testing.T) {
 			cmd.Env = append(cmd.Env, c.env)
 		}
 		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), c.want) || strings.Contains(string(out), c.notWant) {
-			t.Errorf("%s: roleinit.test -test.run=^TestRuns$ = %v, want exit 0 with %q and without %q in its output:\n%s", c.name, err, c.want, c.notWant, out)
+		if assert.NoError(t, err, "%s: roleinit.test -test.run=^TestRuns$ = %v, want exit 0 with %q and without %q in its output:\n%s", c.name, err, c.want, c.notWant, out) {
+			assert.True(t, strings.Contains(string(out), c.want) && !strings.Contains(string(out), c.notWant),
+				"%s: roleinit.test -test.run=^TestRuns$ = %v, want exit 0 with %q and without %q in its output:\n%s", c.name, err, c.want, c.notWant, out)
 		}
 	}
 }

@@ -1,12 +1,15 @@
 package testflags
 
 import (
-	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A package whose init rewrites os.Args to run no test: with this package
@@ -28,19 +31,18 @@ func TestRewrittenArgsDoNotSelectTests(t *testing.T) {
 				bin += ".exe"
 			}
 			build := exec.Command("go", "test", "-c", "-o", bin, "-tags="+c.tags, "./testdata/rewrite")
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("go test -c ./testdata/rewrite (tags %q): %v\n%s", c.tags, err, out)
-			}
-			out, err := exec.Command(bin, "-test.run=^TestSelected$", "-test.v=test2json").CombinedOutput()
+			out, err := build.CombinedOutput()
+			require.NoError(t, err, "go test -c ./testdata/rewrite (tags %q): %v\n%s", c.tags, err, out)
+			out, err = exec.Command(bin, "-test.run=^TestSelected$", "-test.v=test2json").CombinedOutput()
 			var exitErr *exec.ExitError
-			if err != nil && !errors.As(err, &exitErr) {
-				t.Fatalf("run %s: %v", bin, err)
+			if err != nil {
+				require.ErrorAs(t, err, &exitErr, "run %s: %v", bin, err)
 			}
 			ran := strings.Contains(string(out), "TestSelected ran")
-			if ran != c.wantRun || (err != nil) != c.wantRun {
-				t.Errorf("rewrite.test -test.run=^TestSelected$ (tags %q): TestSelected ran = %v, exit error = %v; want %v and a non-nil error iff it ran\n%s",
-					c.tags, ran, err, c.wantRun, out)
-			}
+			msg := fmt.Sprintf("rewrite.test -test.run=^TestSelected$ (tags %q): TestSelected ran = %v, exit error = %v; want %v and a non-nil error iff it ran\n%s",
+				c.tags, ran, err, c.wantRun, out)
+			assert.Equal(t, c.wantRun, ran, msg)
+			assert.Equal(t, c.wantRun, err != nil, msg)
 		})
 	}
 }

@@ -1,14 +1,18 @@
 package testkit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // recorder is a testing.TB that keeps what would have failed the test.
@@ -20,6 +24,16 @@ type recorder struct {
 func (r *recorder) Helper() {}
 
 func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(format, args...) }
+
+// assertFailure asserts that failed, what a check reported, says want, or
+// that the check reported nothing when want is "".
+func assertFailure(t *testing.T, failed, want string, msgAndArgs ...any) bool {
+	t.Helper()
+	if want == "" {
+		return assert.Empty(t, failed, msgAndArgs...)
+	}
+	return assert.Contains(t, failed, want, msgAndArgs...)
+}
 
 // An operation that ends its goroutine with runtime.Goexit has not
 // returned, whatever zero values its results hold: the waits say so.
@@ -34,18 +48,15 @@ func TestGoexitIsNotAReturn(t *testing.T) {
 	} {
 		r := &recorder{TB: t}
 		Go(tt.fn).Finishes(r, Patience, "f()")
-		if tt.want == "" && r.failed != "" || !strings.Contains(r.failed, tt.want) {
-			t.Errorf("%s: Finishes failed with %q, want %q", tt.name, r.failed, tt.want)
-		}
+		assertFailure(t, r.failed, tt.want, "%s: Finishes failed with %q, want %q", tt.name, r.failed, tt.want)
 		r = &recorder{TB: t}
 		Together(r, 4, Patience, "f(i)", func(i int) {
 			if i == 2 {
 				tt.fn()
 			}
 		})
-		if want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1); tt.want == "" && r.failed != "" || !strings.Contains(r.failed, want) {
-			t.Errorf("%s: Together failed with %q, want %q", tt.name, r.failed, want)
-		}
+		want := strings.Replace(tt.want, "f() ended its goroutine", "f(i): 1 of 4 goroutines ended", 1)
+		assertFailure(t, r.failed, want, "%s: Together failed with %q, want %q", tt.name, r.failed, want)
 	}
 }
 
@@ -84,12 +95,11 @@ func TestPanicCrashes(t *testing.T) {
 		cmd.Env = append(os.Environ(), "TESTKIT_PANIC_IN="+which)
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-			t.Errorf("%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out)
+		if assert.ErrorAs(t, err, &exit, "%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out) {
+			assert.Equal(t, 2, exit.ExitCode(), "%s: a panic in the helper goroutine ended the process with %v, want exit status 2\n%s", which, err, out)
 		}
-		if !strings.Contains(string(out), "panic: boom") || strings.Contains(string(out), "went on") {
-			t.Errorf("%s: want the crash report of the panic, and nothing from the test after it; got:\n%s", which, out)
-		}
+		assert.True(t, strings.Contains(string(out), "panic: boom") && !strings.Contains(string(out), "went on"),
+			"%s: want the crash report of the panic, and nothing from the test after it; got:\n%s", which, out)
 	}
 }
 
@@ -114,9 +124,8 @@ func TestIsRefusesAnErrorThatIsEveryError(t *testing.T) {
 		{"an error that is every error", anyError{}, false},
 		{"one wrapped", fmt.Errorf("x: %w", anyError{}), false},
 	} {
-		if got := Is(tt.err, target); got != tt.want {
-			t.Errorf("Is(%s, target) = %v, want %v", tt.name, got, tt.want)
-		}
+		got := Is(tt.err, target)
+		assert.Equal(t, tt.want, got, "Is(%s, target) = %v, want %v", tt.name, got, tt.want)
 	}
 }
 
@@ -141,11 +150,10 @@ func TestErrorIs(t *testing.T) {
 		{"every error", everything{}, false, "claims to be every error"},
 	} {
 		r := &failures{}
-		if got := ErrorIs(r, tt.err, target, "f(%d)", 1); got != tt.ok {
-			t.Errorf("%s: ErrorIs = %v, want %v", tt.name, got, tt.ok)
-		}
-		if tt.ok != (r.said == "") || !strings.Contains(r.said, tt.says) || (!tt.ok && !strings.Contains(r.said, "f(1)")) {
-			t.Errorf("%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says)
+		got := ErrorIs(r, tt.err, target, "f(%d)", 1)
+		assert.Equal(t, tt.ok, got, "%s: ErrorIs = %v, want %v", tt.name, got, tt.ok)
+		if assertFailure(t, r.said, tt.says, "%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says) && !tt.ok {
+			assert.Contains(t, r.said, "f(1)", "%s: ErrorIs failed with %q, want it to say %q and f(1)", tt.name, r.said, tt.says)
 		}
 	}
 }
@@ -154,3 +162,69 @@ func TestErrorIs(t *testing.T) {
 type failures struct{ said string }
 
 func (f *failures) Errorf(format string, args ...any) { f.said += fmt.Sprintf(format, args...) }
+
+// reports is a recorder that also keeps what assertions reported.
+type reports struct {
+	recorder
+	said []string
+}
+
+func (r *reports) Errorf(format string, args ...any) {
+	r.said = append(r.said, fmt.Sprintf(format, args...))
+}
+
+// A crowd of calls prints each call in call form, and checks what they
+// all returned.
+func TestCalls(t *testing.T) {
+	errName := func(err error) string {
+		switch {
+		case err == nil:
+			return "nil"
+		case errors.Is(err, context.Canceled):
+			return "context.Canceled"
+		}
+		return "Err" + err.Error()
+	}
+	closed := errors.New("Closed")
+	c := NewCalls(strconv.Itoa, errName)
+	c.StartValue("q.Get()", func() (int, error) { return 3, nil })
+	c.StartErr("q.Put(1)", func() error { return closed })
+	calls := c.All(t, "the calls were made")
+	printed := map[string]string{}
+	for label, r := range calls {
+		printed[label] = r.String()
+	}
+	assert.Equal(t, map[string]string{"q.Get()": "q.Get() = 3, nil", "q.Put(1)": "q.Put(1) = ErrClosed"}, printed, "the calls printed as")
+	// What the test wanted prints as the call does.
+	assert.Equal(t, "q.Get() = 5, ErrClosed", calls["q.Get()"].With(5, closed).String(), `calls["q.Get()"].With(5, closed)`)
+	assert.Equal(t, "q.Put(9) = Closed", Call[int]{Label: "q.Put(9)", Err: closed}.String(), "a Call the test made itself")
+
+	for _, tt := range []struct {
+		name string
+		want error
+		ok   bool
+		says string
+	}{
+		{"every call returns want", closed, true, ""},
+		{"one call does not", nil, false, "q.Put(2) = ErrClosed, want nil (why)"},
+	} {
+		c := NewCalls(strconv.Itoa, errName)
+		c.StartValue("q.Get()", func() (int, error) { return 4, tt.want })
+		c.StartErr("q.Put(2)", func() error { return closed })
+		r := &reports{recorder: recorder{TB: t}}
+		ok := c.AllReturn(r, "the calls were made", tt.want, "why")
+		assert.Equal(t, tt.ok, ok, "%s: AllReturn = %v, want %v", tt.name, ok, tt.ok)
+		assert.Empty(t, r.failed, "%s: AllReturn stopped the test", tt.name)
+		assertFailure(t, strings.Join(r.said, "\n"), tt.says, "%s: AllReturn reported %q, want %q", tt.name, r.said, tt.says)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c = NewCalls(strconv.Itoa, errName)
+	c.StartValue("q.GetContext(ctx)", func() (int, error) { <-ctx.Done(); return 0, ctx.Err() })
+	c.StartErr("q.PutContext(ctx, 1)", func() error { <-ctx.Done(); return nil })
+	rr := &reports{recorder: recorder{TB: t}}
+	assert.False(t, c.CancelWhileWaiting(rr, cancel), "CancelWhileWaiting, with a call that returned nil when ctx was cancelled")
+	assertFailure(t, strings.Join(rr.said, "\n"), "q.PutContext(ctx, 1) = nil, want context.Canceled (ctx was cancelled while it waited)",
+		"CancelWhileWaiting reported %q", rr.said)
+}

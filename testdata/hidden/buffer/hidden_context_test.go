@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestContextCancelWhileWaiting cancels the context of a call of each kind
@@ -31,15 +33,7 @@ func TestContextCancelWhileWaiting(t *testing.T) {
 	c.getContext("rendezvous.GetContext(ctx) with no Put", ctx, asks)
 	c.putContext("bounded.PutContext(ctx, 9) on a full queue", ctx, full, 9)
 	c.putContext("rendezvous.PutContext(ctx, 9) with no Get", ctx, offers, 9)
-	c.Quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
-
-	cancel()
-	for _, r := range c.All(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
-		if !testkit.Is(r.err, context.Canceled) {
-			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
-		}
-	}
-	if t.Failed() {
+	if !c.CancelWhileWaiting(t, cancel) {
 		return
 	}
 
@@ -53,9 +47,7 @@ func TestContextCancelWhileWaiting(t *testing.T) {
 		op.StaysBlocked(t, testkit.Grace, "q.Get() on an empty queue, after a cancelled call on the same queue,")
 		put(t, q, 7, "a Get was waiting")
 		op.Finishes(t, testkit.Patience, "q.Get(), after q.Put(7),")
-		if o.v != 7 || o.err != nil {
-			t.Errorf("q.Get() = %d, %s, want 7, nil (the only item put after the cancelled calls)", o.v, errName(o.err))
-		}
+		gotItem(t, o.v, o.err, 7, "q.Get() = %d, %s, want 7, nil (the only item put after the cancelled calls)", o.v, errName(o.err))
 	}
 }
 
@@ -88,7 +80,10 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 	get(t, full, 0, "0 was the item in the full queue")
 	get(t, offers, 2, "rendezvous.PutContext(ctx, 2) was waiting")
 	put(t, asks, 4, "rendezvous.GetContext(ctx) was waiting")
-	want := map[string]call{
+	want := map[string]struct {
+		v   int
+		err error
+	}{
 		"empty.GetContext(ctx)":         {v: 3},
 		"full.PutContext(ctx, 1)":       {},
 		"rendezvous.PutContext(ctx, 2)": {},
@@ -96,10 +91,9 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 		"empty.GetContext(short)":       {err: context.Canceled},
 	}
 	for label, r := range c.All(t, "each call was served, or its context cancelled") {
-		w := want[label]
-		w.label = label
-		if r.v != w.v || !sameErr(r.err, w.err) {
-			t.Errorf("%v, want %v", r, w)
+		w := r.With(want[label].v, want[label].err)
+		if errIs(t, r.Err, w.Err, "%v, want %v", r, w) {
+			assert.Equal(t, w.V, r.V, "%v, want %v", r, w)
 		}
 	}
 	get(t, full, 1, "full.PutContext(ctx, 1) had added 1")
@@ -119,7 +113,7 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 		}
 	})
 	if problem != "" {
-		t.Fatal(problem)
+		require.FailNow(t, "a call that never waits went wrong", problem)
 	}
 }
 
@@ -136,29 +130,29 @@ func TestCancelJustBeforeWait(t *testing.T) {
 		return func() error { _, err := q.TryGet(); return err }
 	}
 	bounded := NewBounded[int](1)
-	cancelJustBeforeWait(t, "bounded.GetContext(ctx)", "the queue was empty",
+	testkit.CancelJustBeforeWait(t, "bounded.GetContext(ctx)", "the queue was empty",
 		func(ctx context.Context) error { _, err := bounded.GetContext(ctx); return err },
-		"bounded.TryGet()", empty(bounded), ErrEmpty)
+		"bounded.TryGet()", empty(bounded), ErrEmpty, errName)
 	unbounded := NewUnbounded[int]()
-	cancelJustBeforeWait(t, "unbounded.GetContext(ctx)", "the queue was empty",
+	testkit.CancelJustBeforeWait(t, "unbounded.GetContext(ctx)", "the queue was empty",
 		func(ctx context.Context) error { _, err := unbounded.GetContext(ctx); return err },
-		"unbounded.TryGet()", empty(unbounded), ErrEmpty)
+		"unbounded.TryGet()", empty(unbounded), ErrEmpty, errName)
 	asks := NewRendezvous[int]()
-	cancelJustBeforeWait(t, "rendezvous.GetContext(ctx)", "no Put came to the rendezvous queue",
+	testkit.CancelJustBeforeWait(t, "rendezvous.GetContext(ctx)", "no Put came to the rendezvous queue",
 		func(ctx context.Context) error { _, err := asks.GetContext(ctx); return err },
-		"rendezvous.TryGet()", empty(asks), ErrEmpty)
+		"rendezvous.TryGet()", empty(asks), ErrEmpty, errName)
 
 	full := NewBounded[int](1)
 	put(t, full, 0, "the queue was empty")
-	cancelJustBeforeWait(t, "full.PutContext(ctx, 9)", "the queue held 1 of 1 items",
+	testkit.CancelJustBeforeWait(t, "full.PutContext(ctx, 9)", "the queue held 1 of 1 items",
 		func(ctx context.Context) error { return full.PutContext(ctx, 9) },
-		"full.TryPut(8)", func() error { return full.TryPut(8) }, ErrFull)
+		"full.TryPut(8)", func() error { return full.TryPut(8) }, ErrFull, errName)
 	tryGet(t, full, 0, nil, "0 was the item in the full queue")
 	tryGet(t, full, 0, ErrEmpty, "PutContext(ctx, 9) gave up, so 9 must not have been added")
 
 	offers := NewRendezvous[int]()
-	cancelJustBeforeWait(t, "rendezvous.PutContext(ctx, 9)", "no Get came to the rendezvous queue",
+	testkit.CancelJustBeforeWait(t, "rendezvous.PutContext(ctx, 9)", "no Get came to the rendezvous queue",
 		func(ctx context.Context) error { return offers.PutContext(ctx, 9) },
-		"rendezvous.TryPut(8)", func() error { return offers.TryPut(8) }, ErrFull)
+		"rendezvous.TryPut(8)", func() error { return offers.TryPut(8) }, ErrFull, errName)
 	tryGet(t, offers, 0, ErrEmpty, "PutContext(ctx, 9) on the rendezvous queue gave up, so its offer must have been withdrawn")
 }

@@ -6,7 +6,6 @@ package buffer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestCapacityExact fills bounded queues of several capacities and checks
@@ -33,9 +34,7 @@ func TestCapacityExact(t *testing.T) {
 		tryPut(t, q, n, ErrFull, fmt.Sprintf("the queue held %d of %d items", n, n))
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, %d) on a full queue, with ctx cancelled already,", n), func() { err = q.PutContext(done, n) })
-		if !testkit.Is(err, context.Canceled) {
-			t.Fatalf("q.PutContext(ctx, %d) = %s, want context.Canceled (the queue held %d of %d items, and ctx was cancelled)", n, errName(err), n, n)
-		}
+		requireErrIs(t, err, context.Canceled, "q.PutContext(ctx, %d) = %s, want context.Canceled (the queue held %d of %d items, and ctx was cancelled)", n, errName(err), n, n)
 		waiting.put(fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n), q, n)
 	}
 	waiting.Quiet(t, testkit.Grace, "each queue held as many items as its capacity")
@@ -44,9 +43,9 @@ func TestCapacityExact(t *testing.T) {
 		q := queues[n]
 		tryGet(t, q, 0, nil, fmt.Sprintf("0 was the first item put into the queue of capacity %d", n))
 		r := waiting.Next(t, fmt.Sprintf("a TryGet made room in the full queue of capacity %d", n))
-		if want := fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n); r.label != want || r.err != nil {
-			t.Fatalf("%v, want %s = nil (a TryGet had made room in that queue)", r, want)
-		}
+		want := fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n)
+		require.Equal(t, want, r.Label, "%v, want %s = nil (a TryGet had made room in that queue)", r, want)
+		require.NoError(t, r.Err, "%v, want %s = nil (a TryGet had made room in that queue)", r, want)
 		tryPut(t, q, -1, ErrFull, fmt.Sprintf("the Put that waited had filled the queue of capacity %d again", n))
 		for i := 1; i <= n; i++ {
 			tryGet(t, q, i, nil, fmt.Sprintf("the queue of capacity %d held 1, 2, …, %d", n, n))
@@ -56,8 +55,8 @@ func TestCapacityExact(t *testing.T) {
 
 	u := NewUnbounded[int]()
 	for i := 0; i < 5000; i++ {
-		if err := u.TryPut(i); err != nil {
-			t.Fatalf("q.TryPut(%d) = %s, want nil (an unbounded queue holding %d items still has room)", i, errName(err), i)
+		if err := u.TryPut(i); !assert.NoError(t, err, "q.TryPut(%d) = %s, want nil (an unbounded queue holding %d items still has room)", i, errName(err), i) {
+			return
 		}
 	}
 	tryPut(t, NewRendezvous[int](), 1, ErrFull, "a rendezvous queue has no room at all, and no Get was waiting")
@@ -65,21 +64,8 @@ func TestCapacityExact(t *testing.T) {
 	// The smallest bound is 1: below it, NewBounded panics, as documented,
 	// rather than make a queue of another kind than the one asked for.
 	for _, n := range []int{0, -1} {
-		if !panics(func() { NewBounded[int](n) }) {
-			t.Errorf("NewBounded(%d) returned, want a panic (a bounded queue needs a capacity of at least 1; NewRendezvous makes a queue of capacity zero)", n)
-		}
+		assert.Panics(t, func() { NewBounded[int](n) }, "NewBounded(%d) returned, want a panic (a bounded queue needs a capacity of at least 1; NewRendezvous makes a queue of capacity zero)", n)
 	}
-}
-
-// panics reports whether fn panics.
-func panics(fn func()) (panicked bool) {
-	defer func() {
-		if recover() != nil {
-			panicked = true
-		}
-	}()
-	fn()
-	return false
 }
 
 // TestFIFOOrder checks that items leave in the order they came, while the
@@ -146,7 +132,7 @@ func TestFIFOOrder(t *testing.T) {
 		})
 		// The consumer's finding explains the producer's ErrClosed.
 		if w := firstLine(wrong[1], wrong[0]); w != "" {
-			t.Fatalf("%s, on a queue made by %s", w, k.name)
+			require.FailNow(t, "the producer or the consumer went wrong", "%s, on a queue made by %s", w, k.name)
 		}
 	}
 }
@@ -173,18 +159,14 @@ func TestRendezvousHandOff(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "q.PutContext(ctx, 1) on a rendezvous queue, with no Get to take the item,")
 	tryGet(t, q, 1, nil, "a PutContext(ctx, 1) was waiting on the rendezvous queue")
 	op.Finishes(t, testkit.Patience, "q.PutContext(ctx, 1), after a TryGet took its item,")
-	if *err != nil {
-		t.Fatalf("q.PutContext(ctx, 1) = %s, want nil (a TryGet took the item)", errName(*err))
-	}
+	require.NoError(t, *err, "q.PutContext(ctx, 1) = %s, want nil (a TryGet took the item)", errName(*err))
 	tryGet(t, q, 0, ErrEmpty, "no Put was waiting any more")
 
 	opGet, o := goGet(q)
 	opGet.StaysBlocked(t, testkit.Grace, "q.Get() on a rendezvous queue, with no Put to offer an item,")
 	tryPut(t, q, 2, nil, "a Get was waiting on the rendezvous queue")
 	opGet.Finishes(t, testkit.Patience, "q.Get(), after q.TryPut(2) handed it an item,")
-	if o.v != 2 || o.err != nil {
-		t.Fatalf("q.Get() = %d, %s, want 2, nil (TryPut(2) succeeded while it waited)", o.v, errName(o.err))
-	}
+	requireItem(t, o.v, o.err, 2, "q.Get() = %d, %s, want 2, nil (TryPut(2) succeeded while it waited)", o.v, errName(o.err))
 	tryPut(t, q, 3, ErrFull, "the only Get that waited had been served")
 
 	// A Put must not return before the Get that takes its item has even
@@ -218,7 +200,7 @@ func TestRendezvousHandOff(t *testing.T) {
 		}
 	})
 	if w := firstLine(wrong[0], wrong[1]); w != "" {
-		t.Fatal(w)
+		require.FailNow(t, "the producer or the consumer went wrong", w)
 	}
 }
 
@@ -238,8 +220,8 @@ func TestStressEveryItemOnce(t *testing.T) {
 	const items, drainers = 50000, 8
 	q := NewUnbounded[int]()
 	for i := 0; i < items; i++ {
-		if err := q.TryPut(i); err != nil {
-			t.Fatalf("q.TryPut(%d) = %s, want nil (an unbounded queue always has room)", i, errName(err))
+		if err := q.TryPut(i); !assert.NoError(t, err, "q.TryPut(%d) = %s, want nil (an unbounded queue always has room)", i, errName(err)) {
+			return
 		}
 	}
 	testkit.Within(t, testkit.Patience, "q.Close()", q.Close)
@@ -317,11 +299,11 @@ func consume(ctx context.Context, q *Queue[int], c int) (got []int, problem stri
 		case 1:
 			v, err = q.GetContext(ctx)
 		default:
-			if v, err = q.TryGet(); errors.Is(err, ErrEmpty) {
+			if v, err = q.TryGet(); testkit.Is(err, ErrEmpty) {
 				v, err = q.Get()
 			}
 		}
-		if errors.Is(err, ErrClosed) {
+		if testkit.Is(err, ErrClosed) {
 			return got, ""
 		}
 		if err != nil {
@@ -339,7 +321,7 @@ func checkEachOnce(t *testing.T, where string, problems []string, received [][]i
 	t.Helper()
 	for _, p := range problems {
 		if p != "" {
-			t.Errorf("%s (on %s)", p, where)
+			assert.Fail(t, "a producer or a consumer went wrong", "%s (on %s)", p, where)
 		}
 	}
 	count := make([]int, producers*perProducer)
@@ -364,7 +346,7 @@ func checkEachOnce(t *testing.T, where string, problems []string, received [][]i
 		}
 	}
 	if disorder != "" {
-		t.Error(disorder)
+		assert.Fail(t, "FIFO order broken, or an item delivered twice", disorder)
 	}
 	var lost, twice []string
 	for v, n := range count {
@@ -377,7 +359,7 @@ func checkEachOnce(t *testing.T, where string, problems []string, received [][]i
 	}
 	if len(lost) > 0 || len(twice) > 0 || len(strange) > 0 {
 		sort.Ints(strange)
-		t.Errorf("of %d items put on %s, %d were never received %s, %d were received more than once %s, and %d received were never put %v",
+		assert.Fail(t, "items lost or delivered twice", "of %d items put on %s, %d were never received %s, %d were received more than once %s, and %d received were never put %v",
 			len(count), where, len(lost), firstFew(lost), len(twice), firstFew(twice), len(strange), strange)
 	}
 }

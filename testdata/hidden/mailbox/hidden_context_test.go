@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/require"
 )
 
 // TestCancelledCallsLeaveNoTrace cancels calls of every kind while they
@@ -32,19 +33,9 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 	send(t, full, "full", text("p", "in"), "the mailbox was empty")
 
 	c := newCrowd()
-	c.receiveContext("asks.ReceiveContext(ctx)", ctx, asks)
-	c.receiveContext("emptyBounded.ReceiveContext(ctx)", ctx, emptyBounded)
-	c.receiveContext("emptyUnbounded.ReceiveContext(ctx)", ctx, emptyUnbounded)
-	c.sendContext("offers.SendContext(ctx, msg)", ctx, offers, text("p", "withdrawn"))
-	c.sendContext("full.SendContext(ctx, msg)", ctx, full, text("p", "withdrawn"))
-	c.Quiet(t, testkit.Grace, "nothing had changed, and ctx was not cancelled yet")
-	cancel()
-	for _, r := range c.All(t, "ctx was cancelled (is a waiter woken when its context is cancelled, and does it check ctx.Err() when it wakes?)") {
-		if !testkit.Is(r.err, context.Canceled) {
-			t.Errorf("%v, want context.Canceled (ctx was cancelled while it waited)", r)
-		}
-	}
-	if t.Failed() {
+	c.receiveContexts(ctx, handle{"asks", asks}, handle{"emptyBounded", emptyBounded}, handle{"emptyUnbounded", emptyUnbounded})
+	c.sendContexts(ctx, text("p", "withdrawn"), handle{"offers", offers}, handle{"full", full})
+	if !c.CancelWhileWaiting(t, cancel) {
 		return
 	}
 
@@ -85,17 +76,13 @@ func TestCancelledCallsLeaveNoTrace(t *testing.T) {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("rv.Receive() with %d senders waiting", n-k), func() { msg, err = rv.Receive() })
 		var s int
-		if _, e := fmt.Sscan(msg.From, &s); err != nil || e != nil || s < 0 || s >= n || taken[s] {
-			t.Fatalf("rv.Receive() = %s, %s, want the message of one of the %d waiting senders that has not been received yet", show(msg), errName(err), n-k)
-		}
+		_, e := fmt.Sscan(msg.From, &s)
+		require.NoError(t, err, "rv.Receive() = %s, %s, want the message of one of the %d waiting senders that has not been received yet", show(msg), errName(err), n-k)
+		require.True(t, e == nil && s >= 0 && s < n && !taken[s], "rv.Receive() = %s, nil, want the message of one of the %d waiting senders that has not been received yet", show(msg), n-k)
 		taken[s] = true
 		cancels[s]() // too late: the message has been taken
 	}
-	for _, r := range c.All(t, "a receiver took the message of each of them") {
-		if r.err != nil {
-			t.Errorf("%v, want nil (a receiver took its message before ctx was cancelled: the message was delivered, so the send succeeded)", r)
-		}
-	}
+	c.AllReturn(t, "a receiver took the message of each of them", nil, "a receiver took its message before ctx was cancelled: the message was delivered, so the send succeeded")
 	tryReceive(t, rv, "rv", Message{}, ErrWouldBlock, "every sender had been served")
 }
 
@@ -125,8 +112,8 @@ func TestCancelJustBeforeWait(t *testing.T) {
 	} {
 		box := create(t, po, "receivers "+k.name, k.capacity)
 		label := fmt.Sprintf("%s.ReceiveContext(ctx)", k.name)
-		cancelJustBeforeWait(t, label, fmt.Sprintf("the mailbox, of capacity %s, was empty", capName(k.capacity)),
-			receiveFrom(box), k.name+".TryReceive()", tryReceiveFrom(box), ErrWouldBlock)
+		testkit.CancelJustBeforeWait(t, label, fmt.Sprintf("the mailbox, of capacity %s, was empty", capName(k.capacity)),
+			receiveFrom(box), k.name+".TryReceive()", tryReceiveFrom(box), ErrWouldBlock, errName)
 		if k.capacity == 0 {
 			trySend(t, box, k.name, text("p", "x"), ErrWouldBlock,
 				label+" had given up, so no receiver was waiting; a message handed to it would be lost")
@@ -134,17 +121,17 @@ func TestCancelJustBeforeWait(t *testing.T) {
 	}
 
 	offers := create(t, po, "senders rendezvous", 0)
-	cancelJustBeforeWait(t, "rendezvous.SendContext(ctx, msg)", "no receiver came to the rendezvous mailbox",
+	testkit.CancelJustBeforeWait(t, "rendezvous.SendContext(ctx, msg)", "no receiver came to the rendezvous mailbox",
 		func(ctx context.Context) error { return offers.SendContext(ctx, text("p", "withdrawn")) },
-		"rendezvous.TrySend(msg)", func() error { return offers.TrySend(text("p", "probe")) }, ErrWouldBlock)
+		"rendezvous.TrySend(msg)", func() error { return offers.TrySend(text("p", "probe")) }, ErrWouldBlock, errName)
 	tryReceive(t, offers, "rendezvous", Message{}, ErrWouldBlock,
 		"the only sender had given up when its context was cancelled, so its message must have been withdrawn")
 
 	full := create(t, po, "senders full", 1)
 	send(t, full, "full", text("p", "in"), "the mailbox was empty")
-	cancelJustBeforeWait(t, "full.SendContext(ctx, msg)", "the mailbox held 1 of 1 messages",
+	testkit.CancelJustBeforeWait(t, "full.SendContext(ctx, msg)", "the mailbox held 1 of 1 messages",
 		func(ctx context.Context) error { return full.SendContext(ctx, text("p", "withdrawn")) },
-		"full.TrySend(msg)", func() error { return full.TrySend(text("p", "probe")) }, ErrWouldBlock)
+		"full.TrySend(msg)", func() error { return full.TrySend(text("p", "probe")) }, ErrWouldBlock, errName)
 	tryReceive(t, full, "full", text("p", "in"), nil, "that message was in the mailbox")
 	tryReceive(t, full, "full", Message{}, ErrWouldBlock, "the SendContext that gave up must not have delivered its message")
 }
@@ -200,24 +187,22 @@ func TestCancelWakesItsOwnWaiter(t *testing.T) {
 			}
 		}
 
-		first, second := newTestCtx(), newTestCtx()
+		first, second := testkit.NewCtx(), testkit.NewCtx()
 		firstWhat, firstCall := call("first")
-		a := startWaiting(t, firstWhat, why, first, firstCall, probeWhat, probe, ErrWouldBlock)
+		a := testkit.StartWaiting(t, firstWhat, why, first, firstCall, probeWhat, probe, ErrWouldBlock, errName)
 		secondWhat, secondCall := call("second")
-		b := startWaiting(t, secondWhat, why+", and "+firstWhat+" was waiting already", second, secondCall, probeWhat, probe, ErrWouldBlock)
+		b := testkit.StartWaiting(t, secondWhat, why+", and "+firstWhat+" was waiting already", second, secondCall, probeWhat, probe, ErrWouldBlock, errName)
 
 		second.Cancel()
 		timer := time.NewTimer(testkit.Patience)
 		select {
 		case <-b.Op.Finished():
 		case <-timer.C:
-			t.Fatalf("%s did not return within %v after second was cancelled, while %s, which started waiting earlier on the same mailbox, waited on (first was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
+			require.FailNow(t, "the cancelled call did not return (a lost wake-up)", "%s did not return within %v after second was cancelled, while %s, which started waiting earlier on the same mailbox, waited on (first was not cancelled): waking one waiter (Signal) wakes the one that has waited longest, not the one whose context was cancelled; wake them all (Broadcast), and let each check its own context",
 				secondWhat, testkit.Patience, firstWhat)
 		}
 		timer.Stop()
-		if !testkit.Is(b.Err, context.Canceled) {
-			t.Fatalf("%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.Err))
-		}
+		requireErrIs(t, b.Err, context.Canceled, "%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.Err))
 
 		// The first call is still waiting, and is served as usual.
 		if k.senders {
@@ -229,11 +214,10 @@ func TestCancelWakesItsOwnWaiter(t *testing.T) {
 			send(t, box, k.name, text("p", "for first"), firstWhat+" was the only receiver left waiting")
 		}
 		a.Op.Finishes(t, testkit.Patience, firstWhat+", served after second was cancelled,")
-		if a.Err != nil || !k.senders && !sameMessage(got, text("p", "for first")) {
-			if k.senders {
-				t.Fatalf("%s = %s, want nil (a receiver took its message; its context was never cancelled)", firstWhat, errName(a.Err))
-			}
-			t.Fatalf("%s = %s, %s, want %s, nil (that message was sent while it waited; its context was never cancelled)", firstWhat, show(got), errName(a.Err), show(text("p", "for first")))
+		if k.senders {
+			require.NoError(t, a.Err, "%s = %s, want nil (a receiver took its message; its context was never cancelled)", firstWhat, errName(a.Err))
+		} else {
+			requireMessage(t, got, a.Err, text("p", "for first"), "%s = %s, %s, want %s, nil (that message was sent while it waited; its context was never cancelled)", firstWhat, show(got), errName(a.Err), show(text("p", "for first")))
 		}
 		first.Cancel()
 	}

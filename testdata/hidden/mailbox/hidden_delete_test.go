@@ -6,13 +6,12 @@ package mailbox
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/require"
 )
 
 // TestDeleteWakesEveryWaiter lets senders and receivers of every kind wait
@@ -39,28 +38,20 @@ func TestDeleteWakesEveryWaiter(t *testing.T) {
 		c.send(fmt.Sprintf("offers.Send(msg) (sender %d)", i), offers, text("p", fmt.Sprint(i)))
 	}
 	c.receive("emptyUnbounded.Receive()", emptyUnbounded)
-	c.receiveContext("emptyBounded.ReceiveContext(ctx)", ctx, emptyBounded)
-	c.receiveContext("emptyUnbounded.ReceiveContext(ctx)", ctx, emptyUnbounded)
-	c.receiveContext("asks.ReceiveContext(ctx)", ctx, asks)
-	c.sendContext("full.SendContext(ctx, msg)", ctx, full, text("p", "ctx"))
-	c.sendContext("offers.SendContext(ctx, msg)", ctx, offers, text("p", "ctx"))
+	c.receiveContexts(ctx, handle{"emptyBounded", emptyBounded}, handle{"emptyUnbounded", emptyUnbounded}, handle{"asks", asks})
+	c.sendContexts(ctx, text("p", "ctx"), handle{"full", full}, handle{"offers", offers})
 	c.Quiet(t, testkit.Grace, "every mailbox was empty or full, or a rendezvous mailbox without a partner")
 
 	names := []string{"empty bounded", "empty unbounded", "rendezvous with receivers", "full", "rendezvous with senders"}
 	for _, name := range names {
 		deleteBox(t, po, name, nil, "the mailbox existed")
 	}
-	for _, r := range c.All(t, "every mailbox they waited on was deleted (does Delete wake every waiter, and does a waiter that wakes check whether its mailbox is gone?)") {
-		if !testkit.Is(r.err, ErrDeleted) {
-			t.Errorf("%v, want ErrDeleted (its mailbox was deleted while it waited)", r)
-		}
-	}
+	c.AllReturn(t, "every mailbox they waited on was deleted (does Delete wake every waiter, and does a waiter that wakes check whether its mailbox is gone?)",
+		ErrDeleted, "its mailbox was deleted while it waited")
 	for _, name := range names {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("po.Open(%q)", name), func() { _, err = po.Open(name) })
-		if !testkit.Is(err, ErrNoMailbox) {
-			t.Errorf("po.Open(%q) = %s, want ErrNoMailbox (it had been deleted)", name, errName(err))
-		}
+		testkit.ErrorIs(t, err, ErrNoMailbox, "po.Open(%q) = %s, want ErrNoMailbox (it had been deleted)", name, errName(err))
 	}
 }
 
@@ -81,15 +72,7 @@ func TestDeleteDuringTraffic(t *testing.T) {
 		po := newOffice(t)
 		create(t, po, "busy", capacity)
 
-		var mu sync.Mutex
-		var problems []string
-		problem := func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			if len(problems) < 5 {
-				problems = append(problems, fmt.Sprintf(format, args...))
-			}
-		}
+		var found problemList
 		sent := make([][]bool, senders)
 		got := make([][]Message, receivers)
 		progress := make(chan struct{}, senders*perSender)
@@ -105,11 +88,11 @@ func TestDeleteDuringTraffic(t *testing.T) {
 				for i := 0; i < perSender; i++ {
 					encode(msg.Body, s, i)
 					err := box.Send(msg)
-					if errors.Is(err, ErrDeleted) {
+					if testkit.Is(err, ErrDeleted) {
 						return
 					}
 					if err != nil {
-						problem("sender %d: box.Send(message %d) = %s, want nil or ErrDeleted", s, i, errName(err))
+						found.add("sender %d: box.Send(message %d) = %s, want nil or ErrDeleted", s, i, errName(err))
 						return
 					}
 					sent[s][i] = true
@@ -122,11 +105,11 @@ func TestDeleteDuringTraffic(t *testing.T) {
 			ops = append(ops, testkit.Go(func() {
 				for call := 0; call <= senders*perSender; call++ {
 					msg, err := box.Receive()
-					if errors.Is(err, ErrDeleted) {
+					if testkit.Is(err, ErrDeleted) {
 						return
 					}
 					if err != nil {
-						problem("receiver %d: box.Receive() = %s, want a message or ErrDeleted", r, errName(err))
+						found.add("receiver %d: box.Receive() = %s, want a message or ErrDeleted", r, errName(err))
 						return
 					}
 					got[r] = append(got[r], msg)
@@ -135,7 +118,7 @@ func TestDeleteDuringTraffic(t *testing.T) {
 					default:
 					}
 				}
-				problem("receiver %d received more messages than were sent", r)
+				found.add("receiver %d received more messages than were sent", r)
 			}))
 		}
 
@@ -144,7 +127,7 @@ func TestDeleteDuringTraffic(t *testing.T) {
 			select {
 			case <-progress:
 			case <-timer.C:
-				t.Fatalf("%s: only %d messages had been received after %v", what, n, testkit.Patience)
+				require.FailNow(t, "too few messages received", "%s: only %d messages had been received after %v", what, n, testkit.Patience)
 			}
 		}
 		timer.Stop()
@@ -156,8 +139,8 @@ func TestDeleteDuringTraffic(t *testing.T) {
 			}
 			op.Finishes(t, testkit.Patience, fmt.Sprintf("%s, busy with the mailbox when it was deleted (%s),", who, what))
 		}
-		if len(problems) > 0 {
-			t.Fatalf("%s:\n%s", what, problems[0])
+		if p := found.String(); p != "" {
+			require.FailNow(t, "a sender or a receiver went wrong", "%s:\n%s", what, p)
 		}
 
 		seen := make([][]int, senders)
@@ -168,7 +151,7 @@ func TestDeleteDuringTraffic(t *testing.T) {
 			for _, msg := range msgs {
 				s, i, ok := cfg.decode(msg)
 				if !ok {
-					t.Fatalf("%s: receiver %d received %s, which no sender sent", what, r, show(msg))
+					require.FailNow(t, "a message that no sender sent", "%s: receiver %d received %s, which no sender sent", what, r, show(msg))
 				}
 				seen[s][i]++
 			}
@@ -177,11 +160,11 @@ func TestDeleteDuringTraffic(t *testing.T) {
 			for i, n := range seen[s] {
 				switch {
 				case n > 1:
-					t.Fatalf("%s: message %d of sender %d was received %d times, want at most once", what, i, s, n)
+					require.FailNow(t, "a message received twice", "%s: message %d of sender %d was received %d times, want at most once", what, i, s, n)
 				case n == 1 && !sent[s][i]:
-					t.Fatalf("%s: message %d of sender %d was received, but its Send returned ErrDeleted (a Send that fails must not deliver)", what, i, s)
+					require.FailNow(t, "a message delivered by a Send that failed", "%s: message %d of sender %d was received, but its Send returned ErrDeleted (a Send that fails must not deliver)", what, i, s)
 				case n == 0 && sent[s][i] && capacity == 0:
-					t.Fatalf("%s: the Send of message %d of sender %d returned nil, but no receiver received it (on a rendezvous mailbox, Send returns nil only once a receiver has taken the message)", what, i, s)
+					require.FailNow(t, "a message lost on a rendezvous mailbox", "%s: the Send of message %d of sender %d returned nil, but no receiver received it (on a rendezvous mailbox, Send returns nil only once a receiver has taken the message)", what, i, s)
 				}
 			}
 		}
@@ -229,18 +212,14 @@ func TestUseAfterDelete(t *testing.T) {
 				var msg Message
 				var err error
 				testkit.Within(t, testkit.Patience, label+" on a deleted mailbox (it must not wait)", func() { msg, err = op.fn() })
-				if !testkit.Is(err, ErrDeleted) {
-					t.Errorf("%s = %s, %s, want ErrDeleted (%s)", label, show(msg), errName(err), why)
-				}
+				testkit.ErrorIs(t, err, ErrDeleted, "%s = %s, %s, want ErrDeleted (%s)", label, show(msg), errName(err), why)
 			}
 		}
 		cancelLive()
 
 		var err error
 		testkit.Within(t, testkit.Patience, `po.Open("box")`, func() { _, err = po.Open("box") })
-		if !testkit.Is(err, ErrNoMailbox) {
-			t.Errorf(`po.Open("box") = %s, want ErrNoMailbox (%s)`, errName(err), why)
-		}
+		testkit.ErrorIs(t, err, ErrNoMailbox, `po.Open("box") = %s, want ErrNoMailbox (%s)`, errName(err), why)
 		deleteBox(t, po, "box", ErrNoMailbox, why)
 		if t.Failed() {
 			return
@@ -264,16 +243,12 @@ func TestDeleteAndRecreate(t *testing.T) {
 	// The old handles stay dead.
 	var err error
 	testkit.Within(t, testkit.Patience, "old.Send(msg) after the name was reused", func() { err = old.Send(text("p", "to the old handle")) })
-	if !testkit.Is(err, ErrDeleted) {
-		t.Fatalf(`old.Send(msg) = %s, want ErrDeleted (old is a handle to the deleted mailbox; a new mailbox called "box" exists, but it is another mailbox)`, errName(err))
-	}
+	requireErrIs(t, err, ErrDeleted, `old.Send(msg) = %s, want ErrDeleted (old is a handle to the deleted mailbox; a new mailbox called "box" exists, but it is another mailbox)`, errName(err))
 	tryReceive(t, fresh, "fresh", Message{}, ErrWouldBlock, "the only Send since the new mailbox was created went through a handle to the old, deleted one")
 	send(t, freshAgain, "freshAgain", text("q", "for the new mailbox"), "an unbounded mailbox always has room")
 	var msg Message
 	testkit.Within(t, testkit.Patience, "oldAgain.TryReceive() after the name was reused", func() { msg, err = oldAgain.TryReceive() })
-	if !testkit.Is(err, ErrDeleted) {
-		t.Fatalf(`oldAgain.TryReceive() = %s, %s, want ErrDeleted (oldAgain is a handle to the deleted mailbox, not to the new mailbox called "box")`, show(msg), errName(err))
-	}
+	requireErrIs(t, err, ErrDeleted, `oldAgain.TryReceive() = %s, %s, want ErrDeleted (oldAgain is a handle to the deleted mailbox, not to the new mailbox called "box")`, show(msg), errName(err))
 	receive(t, fresh, "fresh", text("q", "for the new mailbox"), "that message was sent to the new mailbox, and nobody else took it")
 
 	// A receiver waiting on the old mailbox when it was deleted stays out of
@@ -284,8 +259,6 @@ func TestDeleteAndRecreate(t *testing.T) {
 	deleteBox(t, po, "stale", nil, "the mailbox existed")
 	next := create(t, po, "stale", 0)
 	op.Finishes(t, testkit.Patience, "stale.Receive(), waiting when its mailbox was deleted,")
-	if !testkit.Is(got.err, ErrDeleted) {
-		t.Fatalf(`stale.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)`, show(got.msg), errName(got.err))
-	}
+	requireErrIs(t, got.err, ErrDeleted, `stale.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)`, show(got.msg), errName(got.err))
 	trySend(t, next, "next", text("p", "x"), ErrWouldBlock, `the receiver that waited was on the old mailbox called "stale", not on the new one`)
 }

@@ -6,7 +6,6 @@ package mailbox
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,58 +13,84 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/require"
 )
 
 // A crowd is a group of calls on mailboxes, each running on a goroutine of
 // its own, that are expected to wait. The test watches them as a group:
 // that none returns for a while (Quiet), then which ones return (All):
-// testkit.Crowd does the watching.
-type crowd struct{ *testkit.Crowd[call] }
-
-// A call is one call of a crowd, and what it returned.
-type call struct {
-	label string // the call as the test started it: "full.Send(msg)"
-	msg   Message
-	err   error
-}
-
-func (c call) String() string {
-	if strings.Contains(c.label, "Receive") {
-		return fmt.Sprintf("%s = %s, %s", c.label, show(c.msg), errName(c.err))
-	}
-	return fmt.Sprintf("%s = %s", c.label, errName(c.err))
-}
+// testkit.Calls does the watching. Its calls (testkit.Call) print
+// themselves as "full.Send(msg) = ErrDeleted".
+type crowd struct{ *testkit.Calls[Message] }
 
 func newCrowd() *crowd {
-	return &crowd{testkit.NewCrowd(func(r call) string { return r.label })}
-}
-
-// start runs fn on a new goroutine as the call named label.
-func (c *crowd) start(label string, fn func() (Message, error)) {
-	c.Start(label, func() call {
-		msg, err := fn()
-		return call{label: label, msg: msg, err: err}
-	})
+	return &crowd{testkit.NewCalls(show, errName)}
 }
 
 // receive starts box.Receive(); label names the call.
 func (c *crowd) receive(label string, box *Mailbox) {
-	c.start(label, box.Receive)
+	c.StartValue(label, box.Receive)
 }
 
 // receiveContext starts box.ReceiveContext(ctx).
 func (c *crowd) receiveContext(label string, ctx context.Context, box *Mailbox) {
-	c.start(label, func() (Message, error) { return box.ReceiveContext(ctx) })
+	c.StartValue(label, func() (Message, error) { return box.ReceiveContext(ctx) })
 }
 
 // send starts box.Send(msg).
 func (c *crowd) send(label string, box *Mailbox, msg Message) {
-	c.start(label, func() (Message, error) { return Message{}, box.Send(msg) })
+	c.StartErr(label, func() error { return box.Send(msg) })
 }
 
 // sendContext starts box.SendContext(ctx, msg).
 func (c *crowd) sendContext(label string, ctx context.Context, box *Mailbox, msg Message) {
-	c.start(label, func() (Message, error) { return Message{}, box.SendContext(ctx, msg) })
+	c.StartErr(label, func() error { return box.SendContext(ctx, msg) })
+}
+
+// A handle is a mailbox and the name the test gives it in messages.
+type handle struct {
+	label string
+	box   *Mailbox
+}
+
+// receiveContexts starts, for each handle h in order, h.box.ReceiveContext(ctx),
+// labelled "<h.label>.ReceiveContext(ctx)".
+func (c *crowd) receiveContexts(ctx context.Context, hs ...handle) {
+	for _, h := range hs {
+		c.receiveContext(h.label+".ReceiveContext(ctx)", ctx, h.box)
+	}
+}
+
+// sendContexts starts, for each handle h in order, h.box.SendContext(ctx,
+// msg), labelled "<h.label>.SendContext(ctx, msg)".
+func (c *crowd) sendContexts(ctx context.Context, msg Message, hs ...handle) {
+	for _, h := range hs {
+		c.sendContext(h.label+".SendContext(ctx, msg)", ctx, h.box, msg)
+	}
+}
+
+// problemList keeps the first five problems that goroutines other than the
+// test's found, so that the test goroutine can report them once those
+// goroutines are done.
+type problemList struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// add records a problem, described as fmt.Sprintf(format, args...).
+func (p *problemList) add(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.list) < 5 {
+		p.list = append(p.list, fmt.Sprintf(format, args...))
+	}
+}
+
+// String lists the problems, one a line, or returns "" if there were none.
+func (p *problemList) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.list, "\n")
 }
 
 // Stress runs: many senders and many receivers on one mailbox.
@@ -165,21 +190,8 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 	defer cancel()
 
 	// Receivers. Each reports every message it receives on progress, and
-	// its first problem in problems.
-	var mu sync.Mutex
-	var problems []string
-	problem := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(problems) < 5 {
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-	}
-	report := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Join(problems, "\n")
-	}
+	// its problems in found.
+	var found problemList
 	progress := make(chan struct{}, 2*total+cfg.receivers)
 	ops := make([]*testkit.Op, cfg.receivers)
 	for r := range ops {
@@ -187,7 +199,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 		ops[r] = testkit.Go(func() {
 			box, err := po.Open("stress")
 			if err != nil {
-				problem("receiver %d: po.Open(%q) = %s, want nil", r, "stress", errName(err))
+				found.add("receiver %d: po.Open(%q) = %s, want nil", r, "stress", errName(err))
 				return
 			}
 			for call := 0; call < 2*total+cfg.receivers; call++ {
@@ -198,7 +210,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 				case cfg.mixed && call%3 == 1:
 					form = "box.TryReceive()"
 					msg, err = box.TryReceive()
-					if errors.Is(err, ErrWouldBlock) {
+					if testkit.Is(err, ErrWouldBlock) {
 						form = "box.Receive(), after TryReceive found nothing,"
 						msg, err = box.Receive()
 					}
@@ -209,7 +221,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 					msg, err = box.Receive()
 				}
 				if err != nil {
-					problem("receiver %d: %s = %s, want nil (the mailbox was never deleted, and ctx never cancelled)", r, form, errName(err))
+					found.add("receiver %d: %s = %s, want nil (the mailbox was never deleted, and ctx never cancelled)", r, form, errName(err))
 					continue
 				}
 				if msg.From == stopFrom {
@@ -221,7 +233,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 				default:
 				}
 			}
-			problem("receiver %d received more than twice as many messages as were sent", r)
+			found.add("receiver %d received more than twice as many messages as were sent", r)
 		})
 	}
 
@@ -229,7 +241,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 	testkit.Together(t, cfg.senders, testkit.Patience, cfg.String(), func(s int) {
 		box, err := po.Open("stress")
 		if err != nil {
-			problem("sender %d: po.Open(%q) = %s, want nil", s, "stress", errName(err))
+			found.add("sender %d: po.Open(%q) = %s, want nil", s, "stress", errName(err))
 			return
 		}
 		msg := Message{From: senderName(s), Body: make([]byte, 8)}
@@ -241,7 +253,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 			case cfg.mixed && i%5 == 1:
 				form = "box.TrySend"
 				err = box.TrySend(msg)
-				if errors.Is(err, ErrWouldBlock) {
+				if testkit.Is(err, ErrWouldBlock) {
 					form = "box.Send, after TrySend found no room,"
 					err = box.Send(msg)
 				}
@@ -252,7 +264,7 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Microsecond)
 				err = box.SendContext(ctx, msg)
 				cancel()
-				if errors.Is(err, context.DeadlineExceeded) {
+				if testkit.Is(err, context.DeadlineExceeded) {
 					continue // given up: the message must not be delivered
 				}
 				form = "box.SendContext, with a very short deadline,"
@@ -260,14 +272,14 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 				err = box.Send(msg)
 			}
 			if err != nil {
-				problem("sender %d: %s(message %d) = %s, want nil", s, form, i, errName(err))
+				found.add("sender %d: %s(message %d) = %s, want nil", s, form, i, errName(err))
 				continue
 			}
 			res.sent[s][i] = true
 		}
 	})
-	if p := report(); p != "" {
-		t.Fatalf("%s:\n%s", cfg, p)
+	if p := found.String(); p != "" {
+		require.FailNow(t, "a sender or a receiver went wrong", "%s:\n%s", cfg, p)
 	}
 
 	delivered := 0
@@ -284,8 +296,8 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 		select {
 		case <-progress:
 		case <-timer.C:
-			t.Fatalf("%s: the senders delivered %d messages, but the receivers had received only %d of them %v later (lost messages?)\n%s",
-				cfg, delivered, n, testkit.Patience, report())
+			require.FailNow(t, "messages lost", "%s: the senders delivered %d messages, but the receivers had received only %d of them %v later (lost messages?)\n%s",
+				cfg, delivered, n, testkit.Patience, found.String())
 		}
 	}
 	for r := 0; r < cfg.receivers; r++ {
@@ -294,8 +306,8 @@ func stress(t *testing.T, cfg stressConfig) *stressResult {
 	for r, op := range ops {
 		op.Finishes(t, testkit.Patience, fmt.Sprintf("receiver %d, after one stop message for each receiver was sent (was a stop message lost, or received by two receivers?),", r))
 	}
-	if p := report(); p != "" {
-		t.Fatalf("%s:\n%s", cfg, p)
+	if p := found.String(); p != "" {
+		require.FailNow(t, "a sender or a receiver went wrong", "%s:\n%s", cfg, p)
 	}
 	return res
 }
@@ -336,7 +348,7 @@ func (res *stressResult) checkExactlyOnce(t *testing.T) {
 			more = fmt.Sprintf("\n… and %d more", len(wrong)-5)
 			wrong = wrong[:5]
 		}
-		t.Fatalf("%s:\n%s%s\n(each sender reuses one buffer for all its messages: a mailbox that does not copy a message on Send delivers whatever the buffer holds later)",
+		require.FailNow(t, "messages not received exactly once", "%s:\n%s%s\n(each sender reuses one buffer for all its messages: a mailbox that does not copy a message on Send delivers whatever the buffer holds later)",
 			cfg, strings.Join(wrong, "\n"), more)
 	}
 }
@@ -354,30 +366,13 @@ func (res *stressResult) checkOrder(t *testing.T) {
 		for _, msg := range msgs {
 			s, i, ok := cfg.decode(msg)
 			if !ok {
-				t.Fatalf("%s: receiver %d received %s, which no sender sent", cfg, r, show(msg))
+				require.FailNow(t, "a message that no sender sent", "%s: receiver %d received %s, which no sender sent", cfg, r, show(msg))
 			}
 			if i <= last[s] {
-				t.Fatalf("%s: receiver %d received message %d of sender %d after message %d of the same sender, want them in the order they were sent",
+				require.FailNow(t, "a sender's messages out of order", "%s: receiver %d received message %d of sender %d after message %d of the same sender, want them in the order they were sent",
 					cfg, r, i, s, last[s])
 			}
 			last[s] = i
 		}
 	}
-}
-
-// The trap context and the waiting calls are testkit's (testkit.Ctx,
-// testkit.StartWaiting); these name the errors as this exercise's tests do.
-
-func newTestCtx() *testkit.Ctx { return testkit.NewCtx() }
-
-func newTrapCtx() *testkit.Ctx { return testkit.NewTrap() }
-
-func startWaiting(t *testing.T, what, why string, ctx *testkit.Ctx, call func(context.Context) error, probeWhat string, probe func() error, probeWant error) *testkit.Waiter {
-	t.Helper()
-	return testkit.StartWaiting(t, what, why, ctx, call, probeWhat, probe, probeWant, errName)
-}
-
-func cancelJustBeforeWait(t *testing.T, what, why string, call func(context.Context) error, probeWhat string, probe func() error, probeWant error) {
-	t.Helper()
-	testkit.CancelJustBeforeWait(t, what, why, call, probeWhat, probe, probeWant, errName)
 }

@@ -6,12 +6,13 @@ package mailbox
 // (per-sender-order).
 
 import (
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestStressExactlyOnce runs many senders and receivers on mailboxes of
@@ -67,7 +68,7 @@ func drain(t *testing.T, cfg stressConfig) *stressResult {
 	for s := range res.sent {
 		for i, ok := range res.sent[s] {
 			if !ok {
-				t.Fatalf("box.Send(message %d of sender %d) failed, want nil (an unbounded mailbox always has room)", i, s)
+				require.FailNow(t, "a Send failed on an unbounded mailbox", "box.Send(message %d of sender %d) failed, want nil (an unbounded mailbox always has room)", i, s)
 			}
 		}
 	}
@@ -77,7 +78,7 @@ func drain(t *testing.T, cfg stressConfig) *stressResult {
 			// Bounded: a correct mailbox runs dry after total calls in all.
 			for call := 0; call <= total; call++ {
 				msg, err := box.TryReceive()
-				if errors.Is(err, ErrWouldBlock) {
+				if testkit.Is(err, ErrWouldBlock) {
 					return
 				}
 				if err != nil {
@@ -89,7 +90,7 @@ func drain(t *testing.T, cfg stressConfig) *stressResult {
 		})
 	for _, p := range problems {
 		if p != "" {
-			t.Fatal(p)
+			require.FailNow(t, "a receiver went wrong", p)
 		}
 	}
 	return res
@@ -137,10 +138,10 @@ func TestPerSenderOrder(t *testing.T) {
 		for _, m := range res.got[0] {
 			s, i, ok := res.cfg.decode(m)
 			if !ok {
-				t.Fatalf("%s: the receiver received %s, which no sender sent", res.cfg, show(m))
+				require.FailNow(t, "a message that no sender sent", "%s: the receiver received %s, which no sender sent", res.cfg, show(m))
 			}
 			if i != next[s] {
-				t.Fatalf("%s: the receiver received message %d of sender %d when it had received %d of that sender's messages, want message %d (each sender's messages in the order it sent them)",
+				require.FailNow(t, "a sender's messages out of order", "%s: the receiver received message %d of sender %d when it had received %d of that sender's messages, want message %d (each sender's messages in the order it sent them)",
 					res.cfg, i, s, next[s], next[s])
 			}
 			next[s]++
@@ -234,7 +235,7 @@ func TestPostOfficeFromManyGoroutines(t *testing.T) {
 	})
 	for _, p := range problems {
 		if p != "" {
-			t.Error(p)
+			assert.Fail(t, "a goroutine's call went wrong", p)
 		}
 	}
 }
