@@ -18,14 +18,15 @@ import (
 	"github.com/ipclab/ipclab/grader/internal/testjson"
 )
 
-// compile builds the test binary of a fixture package.
-func compile(t *testing.T, pkg string) string {
+// compile builds the test binary of a fixture package, with extra flags
+// for go test -c.
+func compile(t testing.TB, pkg string, flags ...string) string {
 	t.Helper()
 	if runtime.GOOS != "linux" {
 		t.Skip("the fixture exercises Linux process groups")
 	}
 	bin := filepath.Join(t.TempDir(), "fixture.test")
-	cmd := exec.Command("go", "test", "-c", "-o", bin, "./"+pkg)
+	cmd := exec.Command("go", append(append([]string{"test", "-c", "-o", bin}, flags...), "./"+pkg)...)
 	cmd.Dir = filepath.Join("testdata", "fixture")
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -168,6 +169,41 @@ func TestEnvironmentIsScrubbed(t *testing.T) {
 	for _, want := range []string{"env HOME=", "env TMPDIR=", "env GORACE=atexit_sleep_ms=0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("environment lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// BenchmarkTest measures what one process per test costs: a test that
+// does nothing, in a race-detector binary as graded, at each isolation
+// level this machine allows, with and without the binary's checksum.
+func BenchmarkTest(b *testing.B) {
+	bin := compile(b, ".", "-race")
+	sum, err := Sum(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	best, _ := Probe()
+	for iso := IsolateNone; iso <= best; iso++ {
+		for _, withSum := range []bool{false, true} {
+			name := iso.String()
+			if withSum {
+				name += "/checksum"
+			}
+			b.Run(name, func(b *testing.B) {
+				s := Spec{Binary: bin, Package: "example.com/fixture", Test: "TestPass", Timeout: time.Minute, Isolation: iso, Limits: DefaultLimits}
+				if withSum {
+					s.BinarySum = sum
+				}
+				for b.Loop() {
+					o, err := Test(context.Background(), s)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !o.Passed("TestPass") {
+						b.Fatalf("TestPass did not pass: %+v", o)
+					}
+				}
+			})
 		}
 	}
 }
