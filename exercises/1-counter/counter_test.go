@@ -225,17 +225,18 @@ func raceForLastPlaces(t *testing.T, minRounds int, budget time.Duration) {
 			// Plain comparisons first: this loop runs for every counter of
 			// every round, inside the time budget, so the assertions below
 			// only run once a counter has gone wrong (and the first one
-			// that fails ends the test).
+			// that fails ends the test). Their messages say what was
+			// found and wanted.
 			if got == limit && trues == got {
 				continue
 			}
-			require.LessOrEqual(t, got, limit, "round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
+			require.True(t, got <= limit, "round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
 				"Two goroutines both saw the count below the limit before either had incremented it: "+
 				"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
 				round, k, got, limit, goroutines, limit)
-			require.GreaterOrEqual(t, got, limit, "round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
+			require.True(t, got >= limit, "round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
 				round, k, got, limit, limit)
-			require.Equal(t, got, trues, "round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
+			require.True(t, trues == got, "round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
 				round, k, limit, trues, got)
 		}
 		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
