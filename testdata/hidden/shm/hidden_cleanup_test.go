@@ -54,7 +54,8 @@ func TestNothingLeftBehind(t *testing.T) {
 		require.NoError(t, err, "seg.Close() = %s, want nil", errName(err))
 	}
 	require.True(t, exists(t, name), "the segment %q is gone from %s after Close: only Unlink removes the name", name, segmentDir())
-	assert.Empty(t, mappings(t, name), "after both Segments of %q were closed, the process still maps it (the error lists its lines of /proc/self/maps): Close must unmap (munmap)", name)
+	m := mappings(t, name)
+	assert.Empty(t, m, "after both Segments of %q were closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap)", name, strings.Join(m, "\n\t"))
 	err = Unlink(name)
 	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
 	assert.False(t, exists(t, name), "Unlink(%q) returned nil, but %s is still there: the segment was left behind", name, filepath.Join(segmentDir(), name))
@@ -79,7 +80,8 @@ func TestNothingLeftBehind(t *testing.T) {
 	copy(a.Bytes()[8000:], "fine")
 	err = a.Close()
 	require.NoError(t, err, "seg.Close() = %s, want nil", errName(err))
-	assert.Empty(t, mappings(t, name), "after the Segment of the unlinked %q was closed, the process still maps it (the error lists its lines of /proc/self/maps): Close must unmap (munmap); until then the memory cannot be freed", name)
+	m = mappings(t, name)
+	assert.Empty(t, m, "after the Segment of the unlinked %q was closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap); until then the memory cannot be freed", name, strings.Join(m, "\n\t"))
 
 	// Many segments opened and closed: no descriptor may stay open.
 	name = newName(t)
@@ -94,5 +96,5 @@ func TestNothingLeftBehind(t *testing.T) {
 	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
 	leaked, err := childproc.LeakedFDs(before)
 	require.NoError(t, err, "childproc.LeakedFDs(before)")
-	assert.Empty(t, leaked, "after every Segment was closed, file descriptors are still open (the error lists them): close the file once it is mapped (the mapping does not need it), or in Close at the latest")
+	assert.Empty(t, leaked, "after every Segment was closed, these file descriptors are still open: %v\nclose the file once it is mapped (the mapping does not need it), or in Close at the latest", leaked)
 }

@@ -175,5 +175,5 @@ func TestFailedCreateOrOpenLeavesNothing(t *testing.T) {
 
 	leaked, err := childproc.LeakedFDs(before)
 	require.NoError(t, err, "childproc.LeakedFDs(before)")
-	assert.Empty(t, leaked, "after Create and Open failed (a segment too large to map, a segment of size 0), file descriptors are still open (the error lists them): close the file on every path out of Create and Open, the error paths too (a defer right after the open does it)")
+	assert.Empty(t, leaked, "after Create and Open failed (a segment too large to map, a segment of size 0), these file descriptors are still open: %v\nclose the file on every path out of Create and Open, the error paths too (a defer right after the open does it)", leaked)
 }
