@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
@@ -39,10 +42,9 @@ func TestIncFromManyGoroutines(t *testing.T) {
 			}
 		})
 
-	if got, want := valueNow(t, &c), goroutines*calls; got != want {
-		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Inc %d times (%d increments were lost)",
-			got, want, goroutines, calls, want-got)
-	}
+	got, want := valueNow(t, &c), goroutines*calls
+	assert.Equal(t, want, got, "c.Value() = %d, want %d after %d goroutines each called Inc %d times (%d increments were lost)",
+		got, want, goroutines, calls, want-got)
 }
 
 func TestAddFromManyGoroutines(t *testing.T) {
@@ -66,10 +68,9 @@ func TestAddFromManyGoroutines(t *testing.T) {
 			}
 		})
 
-	if got, want := valueNow(t, &c), goroutines*rounds*perRound; got != want {
-		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Add with %v %d times (each round adds %d)",
-			got, want, goroutines, amounts, rounds, perRound)
-	}
+	got, want := valueNow(t, &c), goroutines*rounds*perRound
+	assert.Equal(t, want, got, "c.Value() = %d, want %d after %d goroutines each called Add with %v %d times (each round adds %d)",
+		got, want, goroutines, amounts, rounds, perRound)
 }
 
 func TestValueWhileWriting(t *testing.T) {
@@ -108,15 +109,12 @@ func TestValueWhileWriting(t *testing.T) {
 		})
 
 	for r, o := range seen {
-		if o.bad {
-			t.Errorf("reader %d: c.Value() = %d after an earlier call returned %d; while %d goroutines only call Inc, "+
-				"the value can only grow, and never past %d", r, o.seen, o.prev, writers, total)
-		}
+		assert.False(t, o.bad, "reader %d: c.Value() = %d after an earlier call returned %d; while %d goroutines only call Inc, "+
+			"the value can only grow, and never past %d", r, o.seen, o.prev, writers, total)
 	}
-	if got := valueNow(t, &c); got != total {
-		t.Errorf("c.Value() = %d, want %d after %d goroutines each called Inc %d times while others called Value",
-			got, total, writers, calls)
-	}
+	got := valueNow(t, &c)
+	assert.Equal(t, total, got, "c.Value() = %d, want %d after %d goroutines each called Inc %d times while others called Value",
+		got, total, writers, calls)
 }
 
 func TestTryIncStopsAtLimit(t *testing.T) {
@@ -139,14 +137,11 @@ func TestTryIncStopsAtLimit(t *testing.T) {
 	for _, w := range wins {
 		total += w
 	}
-	if total != limit {
-		t.Errorf("c.TryInc(%d) returned true %d times in all, want exactly %d (%d goroutines made %d calls between them)",
-			limit, total, limit, goroutines, goroutines*calls)
-	}
-	if got := valueNow(t, &c); got != limit {
-		t.Errorf("c.Value() = %d, want %d after %d goroutines each called TryInc(%d) %d times",
-			got, limit, goroutines, limit, calls)
-	}
+	assert.Equal(t, limit, total, "c.TryInc(%d) returned true %d times in all, want exactly %d (%d goroutines made %d calls between them)",
+		limit, total, limit, goroutines, goroutines*calls)
+	got := valueNow(t, &c)
+	assert.Equal(t, limit, got, "c.Value() = %d, want %d after %d goroutines each called TryInc(%d) %d times",
+		got, limit, goroutines, limit, calls)
 
 	if t.Failed() {
 		return // the count is not at the limit, so the checks below would only confuse
@@ -157,12 +152,8 @@ func TestTryIncStopsAtLimit(t *testing.T) {
 		atLimit = c.TryInc(limit)
 		above = c.TryInc(limit + 1)
 	})
-	if atLimit {
-		t.Errorf("c.TryInc(%d) = true with the count already at %d, want false", limit, limit)
-	}
-	if !above {
-		t.Errorf("c.TryInc(%d) = false with the count at %d, want true", limit+1, limit)
-	}
+	assert.False(t, atLimit, "c.TryInc(%d) = true with the count already at %d, want false", limit, limit)
+	assert.True(t, above, "c.TryInc(%d) = false with the count at %d, want true", limit+1, limit)
 	if t.Failed() {
 		return
 	}
@@ -231,19 +222,22 @@ func raceForLastPlaces(t *testing.T, minRounds int, budget time.Duration) {
 			for g := range wins {
 				trues += wins[g][k]
 			}
-			switch {
-			case got > limit:
-				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
-					"Two goroutines both saw the count below the limit before either had incremented it: "+
-					"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
-					round, k, got, limit, goroutines, limit)
-			case got < limit:
-				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
-					round, k, got, limit, limit)
-			case trues != got:
-				t.Fatalf("round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
-					round, k, limit, trues, got)
+			// Plain comparisons first: this loop runs for every counter of
+			// every round, inside the time budget, so the assertions below
+			// only run once a counter has gone wrong (and the first one
+			// that fails ends the test). Their messages say what was
+			// found and wanted.
+			if got == limit && trues == got {
+				continue
 			}
+			require.True(t, got <= limit, "round %d, counter %d: c.Value() = %d, want %d after %d goroutines called c.TryInc(%d) on it until it returned false. "+
+				"Two goroutines both saw the count below the limit before either had incremented it: "+
+				"the check and the increment must be one indivisible step (one critical section, or a compare-and-swap loop)",
+				round, k, got, limit, goroutines, limit)
+			require.True(t, got >= limit, "round %d, counter %d: c.Value() = %d, want %d: every goroutine got false from c.TryInc(%d) before the count reached the limit",
+				round, k, got, limit, limit)
+			require.True(t, trues == got, "round %d, counter %d: c.TryInc(%d) returned true %d times, but c.Value() = %d: each true must be exactly one increment",
+				round, k, limit, trues, got)
 		}
 		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {
 			break

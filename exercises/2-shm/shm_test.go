@@ -46,6 +46,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -71,9 +74,8 @@ func segmentDir() string {
 func newName(t *testing.T) string {
 	t.Helper()
 	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatal(err)
-	}
+	_, err := rand.Read(rnd[:])
+	require.NoError(t, err, "rand.Read")
 	short := strings.ToLower(strings.TrimPrefix(t.Name(), "Test"))
 	short = strings.NewReplacer("/", "-", " ", "-").Replace(short)
 	if len(short) > 24 {
@@ -88,8 +90,8 @@ func newName(t *testing.T) string {
 func exists(t *testing.T, name string) bool {
 	t.Helper()
 	_, err := os.Stat(filepath.Join(segmentDir(), name))
-	if err != nil && !testkit.Is(err, os.ErrNotExist) {
-		t.Fatalf("stat %s: %v", filepath.Join(segmentDir(), name), err)
+	if !testkit.Is(err, os.ErrNotExist) { // not there is an answer too
+		require.NoError(t, err, "stat %s", filepath.Join(segmentDir(), name))
 	}
 	return err == nil
 }
@@ -103,12 +105,10 @@ func create(t *testing.T, name string, size int) *Segment {
 	var seg *Segment
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Create(%q, %d)", name, size), func() { seg, err = Create(name, size) })
-	if err != nil || seg == nil {
-		t.Fatalf("Create(%q, %d) = %v, %v; want a segment and nil", name, size, seg, err)
-	}
-	if got := len(seg.Bytes()); got != size {
-		t.Fatalf("len(Create(%q, %d).Bytes()) = %d, want %d", name, size, got, size)
-	}
+	require.NoError(t, err, "Create(%q, %d) = %v, %v; want a segment and nil", name, size, seg, err)
+	require.NotNil(t, seg, "Create(%q, %d) = %v, %v; want a segment and nil", name, size, seg, err)
+	got := len(seg.Bytes())
+	require.Equal(t, size, got, "len(Create(%q, %d).Bytes()) = %d, want %d", name, size, got, size)
 	t.Cleanup(func() {
 		if !t.Failed() {
 			seg.Close()
@@ -124,9 +124,8 @@ func open(t *testing.T, name string) *Segment {
 	var seg *Segment
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("Open(%q)", name), func() { seg, err = Open(name) })
-	if err != nil || seg == nil {
-		t.Fatalf("Open(%q) = %v, %v; want a segment and nil (the segment exists)", name, seg, err)
-	}
+	require.NoError(t, err, "Open(%q) = %v, %v; want a segment and nil (the segment exists)", name, seg, err)
+	require.NotNil(t, seg, "Open(%q) = %v, %v; want a segment and nil (the segment exists)", name, seg, err)
 	t.Cleanup(func() {
 		if !t.Failed() {
 			seg.Close()
@@ -269,17 +268,11 @@ func receiveChecked(t *testing.T, d time.Duration, r *Ring, first, count, maxLen
 	case <-timer.C:
 		t.Fatalf("receiving %d messages from %s took longer than %v: %d had arrived, and r.Receive(buf) did not return (was end-of-stream, or a message, never seen? or does every wait sleep far too long?)", count, from, d, progress.Load())
 	}
-	for _, p := range tl.problems {
-		t.Errorf("from %s: %s", from, p)
+	if len(tl.problems) > 0 { // the error lists them, one to a line
+		require.FailNow(t, strings.Join(tl.problems, "\n"), "stopped receiving from %s after %d messages, %d of them wrong", from, tl.received, len(tl.problems))
 	}
-	switch {
-	case len(tl.problems) > 0:
-		t.Fatalf("stopped receiving from %s after %d messages, %d of them wrong", from, tl.received, len(tl.problems))
-	case tl.err != nil:
-		t.Fatalf("r.Receive(buf) = 0, %s after %d messages from %s, want the next message or io.EOF", errName(tl.err), tl.received, from)
-	case tl.received != count:
-		t.Fatalf("received %d messages from %s and then io.EOF, want %d and then io.EOF", tl.received, from, count)
-	}
+	require.NoError(t, tl.err, "r.Receive(buf) = 0, %s after %d messages from %s, want the next message or io.EOF", errName(tl.err), tl.received, from)
+	require.Equal(t, count, tl.received, "received %d messages from %s and then io.EOF, want %d and then io.EOF", tl.received, from, count)
 }
 
 // ---- child processes ----
@@ -305,13 +298,9 @@ func startChild(t *testing.T, name, role string, args ...string) *child {
 	c.cmd.Stdout = c.out
 	c.cmd.Stderr = c.stderr
 	stdin, err := c.cmd.StdinPipe()
-	if err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
+	require.NoError(t, err, "starting %s: cmd.StdinPipe()", name)
 	c.stdin = stdin
-	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
+	require.NoError(t, c.cmd.Start(), "starting %s: cmd.Start()", name)
 	go func() {
 		c.err = c.cmd.Wait()
 		close(c.exited)
@@ -393,9 +382,8 @@ func (c *child) quiet(t *testing.T, d time.Duration, prefix, what string) {
 // tell writes a line to the child's standard input.
 func (c *child) tell(t *testing.T, line string) {
 	t.Helper()
-	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
-		t.Fatalf("telling %s %q: %v", c.name, line, err)
-	}
+	_, err := io.WriteString(c.stdin, line+"\n")
+	require.NoError(t, err, "telling %s %q", c.name, line)
 }
 
 // wait waits up to d for the child to exit, and fails the test unless it
@@ -410,10 +398,20 @@ func (c *child) wait(t *testing.T, d time.Duration) {
 		lines, _ := c.out.Snapshot()
 		t.Fatalf("%s did not exit within %v (it printed %q): it is stuck", c.name, d, lines)
 	}
-	if c.err != nil {
-		lines, _ := c.out.Snapshot()
-		t.Fatalf("%s failed: %v; it printed %q%s", c.name, c.err, lines, c.stderrTail())
+	lines, _ := c.out.Snapshot()
+	require.NoError(t, c.err, "%s failed; it printed %q%s", c.name, lines, c.stderrTail())
+}
+
+// noProblems checks that the child printed no line that starts with
+// "bad ": what it found wrong, which the error lists, one to a line. It
+// reports whether the child printed none.
+func (c *child) noProblems(t *testing.T) bool {
+	t.Helper()
+	problems := c.problems()
+	if len(problems) == 0 {
+		return true
 	}
+	return assert.Fail(t, strings.Join(problems, "\n"), "%s found something wrong", c.name)
 }
 
 // problems returns the lines the child printed that start with "bad ".
@@ -576,21 +574,16 @@ func countTogether(t *testing.T, procs, goroutines int, d time.Duration) {
 	for _, c := range kids {
 		line := c.waitLine(t, d+testkit.Patience, "done ")
 		var v, n int64
-		if _, err := fmt.Sscanf(line, "done %d %d", &v, &n); err != nil {
-			t.Fatalf("%s printed %q, want \"done <violations> <increments>\"", c.name, line)
-		}
+		_, err := fmt.Sscanf(line, "done %d %d", &v, &n)
+		require.NoError(t, err, "%s printed %q, want \"done <violations> <increments>\"", c.name, line)
 		violations += v
 		want += n
 		c.wait(t, testkit.Patience)
 	}
 	got := int64(binary.LittleEndian.Uint64(seg.Bytes()[countValueOff:]))
-	if got != want {
-		t.Errorf("%d processes with %d goroutines each incremented the counter %d times in all, each time under MutexAt(seg, %d).Lock(): the counter is %d, want %d (%d updates lost: two of them were in the critical section at once)",
-			procs, goroutines, want, countMutexOff, got, want, want-got)
-	}
-	if violations > 0 {
-		t.Errorf("%d times a goroutine holding the Mutex found another goroutine or process in the critical section: Lock must let in one holder at a time, across every process that maps the segment", violations)
-	}
+	assert.Equal(t, want, got, "%d processes with %d goroutines each incremented the counter %d times in all, each time under MutexAt(seg, %d).Lock(): the counter is %d, want %d (%d updates lost: two of them were in the critical section at once)",
+		procs, goroutines, want, countMutexOff, got, want, want-got)
+	assert.Zero(t, violations, "%d times a goroutine holding the Mutex found another goroutine or process in the critical section: Lock must let in one holder at a time, across every process that maps the segment", violations)
 }
 
 // produceRole: args name, off, size, maxLen, first, count, close. The
@@ -620,50 +613,33 @@ func TestCreateAndOpen(t *testing.T) {
 	name := newName(t)
 	a := create(t, name, 4096)
 	for i, v := range a.Bytes() {
-		if v != 0 {
-			t.Fatalf("Create(%q, 4096).Bytes()[%d] = %d, want 0 (a new segment is all zero)", name, i, v)
-		}
+		require.Zero(t, v, "Create(%q, 4096).Bytes()[%d] = %d, want 0 (a new segment is all zero)", name, i, v)
 	}
 	path := filepath.Join(segmentDir(), name)
 	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("after Create(%q, 4096), os.Stat(%q): %v; want the segment's name there (README: where segments live)", name, path, err)
-	}
-	if st.Size() != 4096 {
-		t.Errorf("after Create(%q, 4096), %s is %d bytes, want 4096", name, path, st.Size())
-	}
+	require.NoError(t, err, "after Create(%q, 4096), os.Stat(%q); want the segment's name there (README: where segments live)", name, path)
+	assert.Equal(t, int64(4096), st.Size(), "after Create(%q, 4096), %s is %d bytes, want 4096", name, path, st.Size())
 
 	copy(a.Bytes()[100:], "hello")
 	b := open(t, name)
-	if got := len(b.Bytes()); got != 4096 {
-		t.Fatalf("len(Open(%q).Bytes()) = %d, want 4096, the size it was created with", name, got)
-	}
-	if &a.Bytes()[0] == &b.Bytes()[0] {
-		t.Fatalf("Open(%q).Bytes() is the very slice Create returned: Open must map the segment anew, as another process would", name)
-	}
-	if got := string(b.Bytes()[100:105]); got != "hello" {
-		t.Fatalf("Open(%q).Bytes()[100:105] = %q, want \"hello\", written through the mapping Create made", name, got)
-	}
+	got := len(b.Bytes())
+	require.Equal(t, 4096, got, "len(Open(%q).Bytes()) = %d, want 4096, the size it was created with", name, got)
+	require.NotSame(t, &a.Bytes()[0], &b.Bytes()[0], "Open(%q).Bytes() is the very slice Create returned: Open must map the segment anew, as another process would", name)
+	hello := string(b.Bytes()[100:105])
+	require.Equal(t, "hello", hello, "Open(%q).Bytes()[100:105] = %q, want \"hello\", written through the mapping Create made", name, hello)
 	copy(b.Bytes()[4090:], "world!")
-	if got := string(a.Bytes()[4090:]); got != "world!" {
-		t.Fatalf("a.Bytes()[4090:] = %q, want \"world!\", written through the mapping Open made: both map the same memory", got)
-	}
+	world := string(a.Bytes()[4090:])
+	require.Equal(t, "world!", world, "a.Bytes()[4090:] = %q, want \"world!\", written through the mapping Open made: both map the same memory", world)
 
-	if err := a.Close(); err != nil {
-		t.Fatalf("a.Close() = %s, want nil", errName(err))
-	}
-	if got := a.Bytes(); got != nil {
-		t.Errorf("a.Bytes() after a.Close() has %d bytes, want nil", len(got))
-	}
-	if err := a.Close(); err != nil {
-		t.Errorf("a.Close() a second time = %s, want nil (closing a closed Segment does nothing)", errName(err))
-	}
-	if got := string(b.Bytes()[100:105]); got != "hello" {
-		t.Errorf("b.Bytes()[100:105] = %q after a.Close(), want \"hello\": closing one mapping leaves the others alone", got)
-	}
-	if !exists(t, name) {
-		t.Errorf("the segment %q is gone from %s after Close: only Unlink removes the name", name, segmentDir())
-	}
+	err = a.Close()
+	require.NoError(t, err, "a.Close() = %s, want nil", errName(err))
+	closed := a.Bytes()
+	assert.True(t, closed == nil, "a.Bytes() after a.Close() has %d bytes, want nil", len(closed))
+	err = a.Close()
+	assert.NoError(t, err, "a.Close() a second time = %s, want nil (closing a closed Segment does nothing)", errName(err))
+	hello = string(b.Bytes()[100:105])
+	assert.Equal(t, "hello", hello, "b.Bytes()[100:105] = %q after a.Close(), want \"hello\": closing one mapping leaves the others alone", hello)
+	assert.True(t, exists(t, name), "the segment %q is gone from %s after Close: only Unlink removes the name", name, segmentDir())
 }
 
 func TestCreateErrors(t *testing.T) {
@@ -672,55 +648,49 @@ func TestCreateErrors(t *testing.T) {
 	copy(a.Bytes(), "keep me")
 
 	seg, err := Create(name, 128)
-	if !testkit.Is(err, ErrExists) {
+	if !testkit.ErrorIs(t, err, ErrExists, "Create(%q, 128) = %s, want ErrExists (the segment exists)", name, errName(err)) {
 		if seg != nil {
 			seg.Close()
 		}
-		t.Fatalf("Create(%q, 128) = %s, want ErrExists (the segment exists)", name, errName(err))
+		t.FailNow()
 	}
 	b := open(t, name)
-	if got := len(b.Bytes()); got != 64 {
-		t.Errorf("len(Open(%q).Bytes()) = %d after a failed Create(%q, 128), want 64: the existing segment must be left as it was", name, got, name)
-	} else if got := string(b.Bytes()[:7]); got != "keep me" {
-		t.Errorf("Open(%q).Bytes()[:7] = %q after a failed Create, want \"keep me\"", name, got)
+	size := len(b.Bytes())
+	if assert.Equal(t, 64, size, "len(Open(%q).Bytes()) = %d after a failed Create(%q, 128), want 64: the existing segment must be left as it was", name, size, name) {
+		kept := string(b.Bytes()[:7])
+		assert.Equal(t, "keep me", kept, "Open(%q).Bytes()[:7] = %q after a failed Create, want \"keep me\"", name, kept)
 	}
 
 	missing := newName(t)
-	if seg, err := Open(missing); !testkit.Is(err, ErrNotExist) {
+	if seg, err := Open(missing); !testkit.ErrorIs(t, err, ErrNotExist, "Open(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err)) {
 		if seg != nil {
 			seg.Close()
 		}
-		t.Errorf("Open(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err))
 	}
-	if err := Unlink(missing); !testkit.Is(err, ErrNotExist) {
-		t.Errorf("Unlink(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err))
-	}
+	err = Unlink(missing)
+	testkit.ErrorIs(t, err, ErrNotExist, "Unlink(%q) = %s, want ErrNotExist (no such segment)", missing, errName(err))
 
 	for _, bad := range []string{"", "a/b", ".", "..", "../" + name, strings.Repeat("x", MaxName+1), "nul\x00byte"} {
-		if seg, err := Create(bad, 64); !testkit.Is(err, ErrBadName) {
+		if seg, err := Create(bad, 64); !testkit.ErrorIs(t, err, ErrBadName, "Create(%q, 64) = %s, want ErrBadName", bad, errName(err)) {
 			if seg != nil {
 				seg.Close()
 			}
-			t.Errorf("Create(%q, 64) = %s, want ErrBadName", bad, errName(err))
 		}
-		if seg, err := Open(bad); !testkit.Is(err, ErrBadName) {
+		if seg, err := Open(bad); !testkit.ErrorIs(t, err, ErrBadName, "Open(%q) = %s, want ErrBadName", bad, errName(err)) {
 			if seg != nil {
 				seg.Close()
 			}
-			t.Errorf("Open(%q) = %s, want ErrBadName", bad, errName(err))
 		}
-		if err := Unlink(bad); !testkit.Is(err, ErrBadName) {
-			t.Errorf("Unlink(%q) = %s, want ErrBadName", bad, errName(err))
-		}
+		err := Unlink(bad)
+		testkit.ErrorIs(t, err, ErrBadName, "Unlink(%q) = %s, want ErrBadName", bad, errName(err))
 	}
 	long := name + strings.Repeat("x", MaxName-len(name))
 	t.Cleanup(func() { os.Remove(filepath.Join(segmentDir(), long)) })
 	create(t, long, 64)
 
 	zero := newName(t)
-	if seg, err := Create(zero, 0); err == nil {
+	if seg, err := Create(zero, 0); !assert.Error(t, err, "Create(%q, 0) = nil error, want an error: a segment needs at least one byte", zero) {
 		seg.Close()
-		t.Errorf("Create(%q, 0) = nil error, want an error: a segment needs at least one byte", zero)
 	}
 }
 
@@ -728,34 +698,25 @@ func TestUnlink(t *testing.T) {
 	name := newName(t)
 	a := create(t, name, 4096)
 	b := open(t, name)
-	if err := Unlink(name); err != nil {
-		t.Fatalf("Unlink(%q) = %s, want nil", name, errName(err))
-	}
-	if exists(t, name) {
-		t.Errorf("after Unlink(%q), %s is still there", name, filepath.Join(segmentDir(), name))
-	}
-	if seg, err := Open(name); !testkit.Is(err, ErrNotExist) {
+	err := Unlink(name)
+	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
+	assert.False(t, exists(t, name), "after Unlink(%q), %s is still there", name, filepath.Join(segmentDir(), name))
+	if seg, err := Open(name); !testkit.ErrorIs(t, err, ErrNotExist, "Open(%q) after Unlink = %s, want ErrNotExist", name, errName(err)) {
 		if seg != nil {
 			seg.Close()
 		}
-		t.Errorf("Open(%q) after Unlink = %s, want ErrNotExist", name, errName(err))
 	}
 	copy(a.Bytes()[10:], "still here")
-	if got := string(b.Bytes()[10:20]); got != "still here" {
-		t.Errorf("b.Bytes()[10:20] = %q after Unlink, want \"still here\", written through a: mappings stay valid, and shared, after Unlink", got)
-	}
-	if err := Unlink(name); !testkit.Is(err, ErrNotExist) {
-		t.Errorf("Unlink(%q) a second time = %s, want ErrNotExist", name, errName(err))
-	}
+	got := string(b.Bytes()[10:20])
+	assert.Equal(t, "still here", got, "b.Bytes()[10:20] = %q after Unlink, want \"still here\", written through a: mappings stay valid, and shared, after Unlink", got)
+	err = Unlink(name)
+	testkit.ErrorIs(t, err, ErrNotExist, "Unlink(%q) a second time = %s, want ErrNotExist", name, errName(err))
 
 	c := create(t, name, 4096)
-	if got := string(c.Bytes()[10:20]); got != string(make([]byte, 10)) {
-		t.Errorf("Create(%q, 4096) after Unlink found %q at 10:20, want zero bytes: it must make a new segment", name, got)
-	}
+	got = string(c.Bytes()[10:20])
+	assert.Equal(t, string(make([]byte, 10)), got, "Create(%q, 4096) after Unlink found %q at 10:20, want zero bytes: it must make a new segment", name, got)
 	copy(c.Bytes(), "new")
-	if got := string(a.Bytes()[:3]); got == "new" {
-		t.Errorf("a write to the new segment %q showed in the old, unlinked one: they must be different memory", name)
-	}
+	assert.NotEqual(t, "new", string(a.Bytes()[:3]), "a write to the new segment %q showed in the old, unlinked one: they must be different memory", name)
 }
 
 func TestChildSeesSegment(t *testing.T) {
@@ -764,17 +725,13 @@ func TestChildSeesSegment(t *testing.T) {
 	copy(seg.Bytes(), "from the parent")
 	c := startChild(t, "the child process", "poke", name, "2000", "from the child!")
 	line := c.waitLine(t, testkit.Patience, "read ")
-	if got := strings.TrimPrefix(line, "read "); got != "from the parent" {
-		t.Errorf("a child process that opened %q found %q at its start, want \"from the parent\"", name, got)
-	}
+	got := strings.TrimPrefix(line, "read ")
+	assert.Equal(t, "from the parent", got, "a child process that opened %q found %q at its start, want \"from the parent\"", name, got)
 	c.waitLine(t, testkit.Patience, "done")
 	c.wait(t, testkit.Patience)
-	for _, p := range c.problems() {
-		t.Errorf("child: %s", p)
-	}
-	if got := string(seg.Bytes()[2000:2015]); got != "from the child!" {
-		t.Errorf("seg.Bytes()[2000:2015] = %q after a child process wrote \"from the child!\" there through its own mapping, want that", got)
-	}
+	c.noProblems(t)
+	got = string(seg.Bytes()[2000:2015])
+	assert.Equal(t, "from the child!", got, "seg.Bytes()[2000:2015] = %q after a child process wrote \"from the child!\" there through its own mapping, want that", got)
 }
 
 // ---- the Mutex ----
@@ -786,22 +743,14 @@ func TestMutexExcludes(t *testing.T) {
 	b := open(t, name)
 	ma, mb := MutexAt(a, 64), MutexAt(b, 64)
 
-	if !ma.TryLock() {
-		t.Fatalf("MutexAt(a, 64).TryLock() = false on a new segment, want true (zero bytes are an unlocked Mutex)")
-	}
-	if mb.TryLock() {
-		t.Fatalf("MutexAt(b, 64).TryLock() = true while MutexAt(a, 64) of the same segment is locked, want false: the lock's state must live in the segment")
-	}
-	if !MutexAt(a, 68).TryLock() {
-		t.Errorf("MutexAt(a, 68).TryLock() = false while only the Mutex at 64 is locked, want true: Mutexes at different offsets are independent")
-	}
+	require.True(t, ma.TryLock(), "MutexAt(a, 64).TryLock() = false on a new segment, want true (zero bytes are an unlocked Mutex)")
+	require.False(t, mb.TryLock(), "MutexAt(b, 64).TryLock() = true while MutexAt(a, 64) of the same segment is locked, want false: the lock's state must live in the segment")
+	assert.True(t, MutexAt(a, 68).TryLock(), "MutexAt(a, 68).TryLock() = false while only the Mutex at 64 is locked, want true: Mutexes at different offsets are independent")
 	op := testkit.Go(mb.Lock)
 	op.StaysBlocked(t, testkit.Grace, "mb.Lock() (the Mutex was locked through the other mapping)")
 	ma.Unlock()
 	op.Finishes(t, testkit.Patience, "mb.Lock() after ma.Unlock()")
-	if ma.TryLock() {
-		t.Fatalf("ma.TryLock() = true right after mb.Lock() returned, want false")
-	}
+	require.False(t, ma.TryLock(), "ma.TryLock() = true right after mb.Lock() returned, want false")
 	mb.Unlock()
 
 	// Goroutines of one process, half of them through each mapping.
@@ -821,9 +770,8 @@ func TestMutexExcludes(t *testing.T) {
 			m.Unlock()
 		}
 	})
-	if got := binary.LittleEndian.Uint64(a.Bytes()[8:]); got != goroutines*rounds {
-		t.Errorf("8 goroutines incremented a counter in the segment 500 times each under the Mutex: it is %d, want %d (updates were lost)", got, goroutines*rounds)
-	}
+	got := binary.LittleEndian.Uint64(a.Bytes()[8:])
+	assert.Equal(t, uint64(goroutines*rounds), got, "8 goroutines incremented a counter in the segment 500 times each under the Mutex: it is %d, want %d (updates were lost)", got, goroutines*rounds)
 }
 
 func TestMutexAcrossProcesses(t *testing.T) {
@@ -847,9 +795,7 @@ func send(t *testing.T, r *Ring, msg []byte, why string) {
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("r.Send(%s) (%s)", show(msg), why), func() { err = r.Send(msg) })
-	if err != nil {
-		t.Fatalf("r.Send(%s) = %s, want nil (%s)", show(msg), errName(err), why)
-	}
+	require.NoError(t, err, "r.Send(%s) = %s, want nil (%s)", show(msg), errName(err), why)
 }
 
 // receive calls r.Receive with a buffer of bufLen bytes, which must return
@@ -860,9 +806,10 @@ func receive(t *testing.T, r *Ring, bufLen int, want []byte, why string) {
 	var n int
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("r.Receive(buf) (%s)", why), func() { n, err = r.Receive(buf) })
-	if err != nil || !bytes.Equal(buf[:n], want) {
-		t.Fatalf("r.Receive(buf) = %s, %s; want %s, nil (%s)%s", show(buf[:n]), errName(err), show(want), why, firstDiff(buf[:n], want))
-	}
+	// Not require.Equal: its dump of two long messages says less than
+	// show and firstDiff do.
+	require.NoError(t, err, "r.Receive(buf) = %s, %s; want %s, nil (%s)", show(buf[:n]), errName(err), show(want), why)
+	require.True(t, bytes.Equal(buf[:n], want), "r.Receive(buf) = %s, %s; want %s, nil (%s)%s", show(buf[:n]), errName(err), show(want), why, firstDiff(buf[:n], want))
 }
 
 // firstDiff says where got and want, of the same length, differ first.
@@ -898,13 +845,14 @@ func TestRingInOrder(t *testing.T) {
 	send(t, p, []byte("hello"), "the ring was empty")
 	buf := make([]byte, 3)
 	n, err := c.Receive(buf)
-	if n != 0 || !testkit.Is(err, io.ErrShortBuffer) {
-		t.Fatalf("r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err))
+	require.Zero(t, n, "r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err))
+	if !testkit.ErrorIs(t, err, io.ErrShortBuffer, "r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err)) {
+		t.FailNow()
 	}
 	receive(t, c, 5, []byte("hello"), "\"hello\" stays in the ring after io.ErrShortBuffer")
 
-	if err := p.Send(make([]byte, 61)); !testkit.Is(err, ErrTooLarge) {
-		t.Fatalf("r.Send(61 bytes) = %s in a ring of %d+64 bytes, want ErrTooLarge (4+61 > 64)", errName(err), RingHeader)
+	if err := p.Send(make([]byte, 61)); !testkit.ErrorIs(t, err, ErrTooLarge, "r.Send(61 bytes) = %s in a ring of %d+64 bytes, want ErrTooLarge (4+61 > 64)", errName(err), RingHeader) {
+		t.FailNow()
 	}
 	big := bytes.Repeat([]byte("0123456789"), 6)
 	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
@@ -932,9 +880,8 @@ func TestRingWaits(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "r.Receive(buf) (the ring is empty)")
 	send(t, p, []byte("wake up"), "the ring was empty")
 	op.Finishes(t, testkit.Patience, "r.Receive(buf) after a Send")
-	if err != nil || string(got) != "wake up" {
-		t.Fatalf("r.Receive(buf) = %q, %s, want \"wake up\", nil", got, errName(err))
-	}
+	require.NoError(t, err, "r.Receive(buf) = %q, %s, want \"wake up\", nil", got, errName(err))
+	require.Equal(t, "wake up", string(got), "r.Receive(buf) = %q, %s, want \"wake up\", nil", got, errName(err))
 
 	big := bytes.Repeat([]byte("x"), 60)
 	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
@@ -942,9 +889,7 @@ func TestRingWaits(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, "r.Send(\"\") (the ring is full: even an empty message needs 4 bytes)")
 	receive(t, c, 64, big, "the ring was full")
 	op.Finishes(t, testkit.Patience, "r.Send(\"\") after a Receive made room")
-	if err != nil {
-		t.Fatalf("r.Send(\"\") = %s after a Receive made room, want nil", errName(err))
-	}
+	require.NoError(t, err, "r.Send(\"\") = %s after a Receive made room, want nil", errName(err))
 	receive(t, c, 64, []byte{}, "the empty message waited for room")
 }
 
@@ -953,35 +898,33 @@ func TestRingEndOfStream(t *testing.T) {
 	p, c := ringPair(t, 64)
 	send(t, p, []byte("last"), "the ring was empty")
 	send(t, p, []byte("words"), "the ring had room")
-	if err := p.Close(); err != nil {
-		t.Fatalf("r.Close() = %s, want nil", errName(err))
-	}
-	if err := p.Send([]byte("late")); !testkit.Is(err, ErrClosed) {
-		t.Errorf("r.Send(\"late\") after r.Close() = %s, want ErrClosed", errName(err))
-	}
+	err := p.Close()
+	require.NoError(t, err, "r.Close() = %s, want nil", errName(err))
+	err = p.Send([]byte("late"))
+	testkit.ErrorIs(t, err, ErrClosed, "r.Send(\"late\") after r.Close() = %s, want ErrClosed", errName(err))
 	receive(t, c, 64, []byte("last"), "messages sent before Close are still delivered")
 	receive(t, c, 64, []byte("words"), "messages sent before Close are still delivered")
 	for i := 0; i < 2; i++ {
 		var n int
 		var err error
 		testkit.Within(t, testkit.Patience, "r.Receive(buf) (the ring was closed and empty)", func() { n, err = c.Receive(make([]byte, 64)) })
-		if n != 0 || !testkit.Is(err, io.EOF) {
-			t.Fatalf("r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err))
+		require.Zero(t, n, "r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err))
+		if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err)) {
+			t.FailNow()
 		}
 	}
 
 	// A consumer that is already waiting must see the end too.
 	p, c = ringPair(t, 64)
 	var n int
-	var err error
 	op := testkit.Go(func() { n, err = c.Receive(make([]byte, 64)) })
 	op.StaysBlocked(t, testkit.Grace, "r.Receive(buf) (the ring is empty and open)")
-	if err := p.Close(); err != nil {
-		t.Fatalf("r.Close() = %s, want nil", errName(err))
-	}
+	closeErr := p.Close()
+	require.NoError(t, closeErr, "r.Close() = %s, want nil", errName(closeErr))
 	op.Finishes(t, testkit.Patience, "r.Receive(buf), waiting on an empty ring, after the producer's r.Close()")
-	if n != 0 || !testkit.Is(err, io.EOF) {
-		t.Fatalf("r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err))
+	require.Zero(t, n, "r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err))
+	if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err)) {
+		t.FailNow()
 	}
 }
 
@@ -990,11 +933,7 @@ func TestRingAcrossProcesses(t *testing.T) {
 	name := newName(t)
 	seg := create(t, name, 4096)
 	c := startChild(t, "the producer process", "produce", name, "0", strconv.Itoa(size), strconv.Itoa(maxLen), "0", strconv.Itoa(count), "1")
-	defer func() { // also when the test stops early: what the producer found explains it
-		for _, p := range c.problems() {
-			t.Errorf("the producer process: %s", p)
-		}
-	}()
+	defer c.noProblems(t) // also when the test stops early: what the producer found explains it
 	receiveChecked(t, testkit.Patience, RingAt(seg, 0, size), 0, count, maxLen, "a producer process")
 	c.wait(t, testkit.Patience)
 }

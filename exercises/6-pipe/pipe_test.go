@@ -36,6 +36,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -284,34 +287,41 @@ func pipeline(t *testing.T, ctx context.Context, in io.Reader, out io.Writer, la
 }
 
 // sameOutput fails the test if got is not want, saying where they differ.
+// Long outputs are not compared with require.Equal, whose dump of a
+// mebibyte would bury the message.
 func sameOutput(t *testing.T, call string, got, want []byte) {
 	t.Helper()
-	if bytes.Equal(got, want) {
+	if len(got) < 64 && len(want) < 64 {
+		require.Equal(t, string(want), string(got), "%s wrote %q, want %q", call, got, want)
 		return
 	}
-	if len(got) < 64 && len(want) < 64 {
-		t.Fatalf("%s wrote %q, want %q", call, got, want)
+	i := firstDifference(got, want)
+	require.True(t, i < 0, "%s wrote %s, want %s; they differ from byte %d on (data lost, repeated or out of order)",
+		call, size(len(got)), size(len(want)), i)
+}
+
+// firstDifference returns the index of the first byte where a and b
+// differ, the length of the shorter one if it is a prefix of the other,
+// or -1 if they are equal.
+func firstDifference(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
 	}
 	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
+	for i < len(a) && i < len(b) && a[i] == b[i] {
 		i++
 	}
-	t.Fatalf("%s wrote %s, want %s; they differ from byte %d on (data lost, repeated or out of order)",
-		call, size(len(got)), size(len(want)), i)
+	return i
 }
 
 // usesPipeEnds fails the test unless cmd's Stdin and Stdout are *os.File
 // values: the ends of pipes made with os.Pipe.
 func usesPipeEnds(t *testing.T, call string, cmd *exec.Cmd) {
 	t.Helper()
-	if _, ok := cmd.Stdin.(*os.File); !ok {
-		t.Errorf("after %s, cmd.Stdin of %s is a %T, want an *os.File: give the child the read end of a pipe made with os.Pipe, "+
-			"not a reader of yours (exec would then copy it in the parent for you)", call, describe(cmd), cmd.Stdin)
-	}
-	if _, ok := cmd.Stdout.(*os.File); !ok {
-		t.Errorf("after %s, cmd.Stdout of %s is a %T, want an *os.File: give the child the write end of a pipe made with os.Pipe, "+
-			"not a writer of yours (exec would then copy it in the parent for you)", call, describe(cmd), cmd.Stdout)
-	}
+	assert.IsType(t, (*os.File)(nil), cmd.Stdin, "after %s, cmd.Stdin of %s is a %T, want an *os.File: give the child the read end of a pipe made with os.Pipe, "+
+		"not a reader of yours (exec would then copy it in the parent for you)", call, describe(cmd), cmd.Stdin)
+	assert.IsType(t, (*os.File)(nil), cmd.Stdout, "after %s, cmd.Stdout of %s is a %T, want an *os.File: give the child the write end of a pipe made with os.Pipe, "+
+		"not a writer of yours (exec would then copy it in the parent for you)", call, describe(cmd), cmd.Stdout)
 }
 
 // exitStatus returns the exit status in err (an *exec.ExitError, maybe
@@ -360,17 +370,13 @@ func childCheck() *leakCheck { return &leakCheck{reported: map[int]bool{}} }
 func startLeakCheck(t *testing.T) *leakCheck {
 	t.Helper()
 	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatalf("os.Pipe() = %v", err)
-	}
+	require.NoError(t, err, "os.Pipe()")
 	cmd := child(t, "exit", "0")
 	cmd.Stdin, cmd.Stdout = r, w
 	testkit.Within(t, patience, "warming up: running a child through two pipes", func() { err = cmd.Run() })
 	r.Close()
 	w.Close()
-	if err != nil {
-		t.Fatalf("warming up: running a child through two pipes: %v", err)
-	}
+	require.NoError(t, err, "warming up: running a child through two pipes")
 	lc := childCheck()
 	lc.fds = openFDs(t)
 	return lc
@@ -379,9 +385,7 @@ func startLeakCheck(t *testing.T) *leakCheck {
 func openFDs(t *testing.T) []int {
 	t.Helper()
 	fds, err := childproc.OpenFDs()
-	if err != nil {
-		t.Fatalf("childproc.OpenFDs() = %v", err)
-	}
+	require.NoError(t, err, "childproc.OpenFDs()")
 	return fds
 }
 
@@ -392,34 +396,26 @@ func openFDs(t *testing.T) []int {
 func (lc *leakCheck) noneLeft(t *testing.T, call string) {
 	t.Helper()
 	kids, err := childproc.Children()
-	if err != nil {
-		t.Fatalf("childproc.Children() = %v", err)
-	}
+	require.NoError(t, err, "childproc.Children()")
+	var left []string // each says whether it is a zombie or still running
 	for _, k := range kids {
-		if lc.reported[k.PID] {
-			continue
-		}
-		lc.reported[k.PID] = true
-		if k.Zombie {
-			t.Errorf("after %s returned, child process %v: every child must be waited for (cmd.Wait) before the call returns", call, k)
-		} else {
-			t.Errorf("after %s returned, child process %v: every child must have exited, and been waited for, before the call returns", call, k)
+		if !lc.reported[k.PID] {
+			lc.reported[k.PID] = true
+			left = append(left, k.String())
 		}
 	}
+	assert.Empty(t, left, "after %s returned, child processes %s: every child must have exited, and been waited for (cmd.Wait), before the call returns",
+		call, strings.Join(left, ", "))
 	if lc.fds == nil {
 		return
 	}
 	leaked, err := childproc.LeakedFDs(lc.fds)
-	if err != nil {
-		t.Fatalf("childproc.LeakedFDs() = %v", err)
+	require.NoError(t, err, "childproc.LeakedFDs()")
+	hint := "close every pipe end you made: the parent's own ends once it is done with them, the children's ends as soon as they have started"
+	if strings.Contains(strings.Join(leaked, " "), "pidfd") {
+		hint += "; a pidfd is held for a child that was never waited for"
 	}
-	if len(leaked) > 0 {
-		hint := "close every pipe end you made: the parent's own ends once it is done with them, the children's ends as soon as they have started"
-		if strings.Contains(strings.Join(leaked, " "), "pidfd") {
-			hint += "; a pidfd is held for a child that was never waited for"
-		}
-		t.Errorf("after %s returned, the parent still has these descriptors open: %s (%s)", call, strings.Join(leaked, ", "), hint)
-	}
+	assert.Empty(t, leaked, "after %s returned, the parent still has these descriptors open: %s (%s)", call, strings.Join(leaked, ", "), hint)
 	lc.fds = openFDs(t)
 }
 
@@ -428,9 +424,7 @@ func TestFilterRunsChild(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, context.Background(), cmd, strings.NewReader("hello, pipe\n"), &out, `"hello, pipe\n"`)
 	call := `Filter(ctx, upper, "hello, pipe\n", out)`
-	if err != nil {
-		t.Fatalf("%s = %s, want nil (the child exited with status 0)", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil (the child exited with status 0)", call, show(err))
 	sameOutput(t, call, out.Bytes(), []byte("HELLO, PIPE\n"))
 	usesPipeEnds(t, call, cmd)
 }
@@ -444,9 +438,7 @@ func TestFilterChildSeesEOF(t *testing.T) {
 		label := size(n) + " of input"
 		err := filter(t, context.Background(), cmd, bytes.NewReader(letters(n)), &out, label)
 		call := fmt.Sprintf("Filter(ctx, count, %s, out)", label)
-		if err != nil {
-			t.Fatalf("%s = %s, want nil", call, show(err))
-		}
+		require.NoError(t, err, "%s = %s, want nil", call, show(err))
 		sameOutput(t, call, out.Bytes(), []byte(fmt.Sprintf("%d\n", n)))
 	}
 }
@@ -459,9 +451,7 @@ func TestFilterLargeInput(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, context.Background(), cmd, bytes.NewReader(in), &out, "1 MiB of input")
 	call := "Filter(ctx, cat, 1 MiB of input, out)"
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), in)
 }
 
@@ -470,18 +460,15 @@ func TestFilterExitStatus(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, context.Background(), cmd, strings.NewReader("input\n"), &out, `"input\n"`)
 	call := `Filter(ctx, drain-exit 3, "input\n", out)`
-	if code, ok := exitStatus(err); !ok || code != 3 {
-		t.Errorf("%s = %s, want an error holding the child's *exec.ExitError with exit status 3", call, show(err))
-	}
+	code, _ := exitStatus(err) // -1 when err holds no *exec.ExitError
+	assert.Equal(t, 3, code, "%s = %s, want an error holding the child's *exec.ExitError with exit status 3", call, show(err))
 	kids := childCheck()
 	kids.noneLeft(t, call)
 
 	cmd = child(t, "exit", "0")
 	err = filter(t, context.Background(), cmd, strings.NewReader("never read\n"), &out, `"never read\n"`)
 	call = `Filter(ctx, exit 0, "never read\n", out)`
-	if err != nil {
-		t.Errorf("%s = %s, want nil (the child exited with status 0 without reading its input, which is not an error)", call, show(err))
-	}
+	assert.NoError(t, err, "%s = %s, want nil (the child exited with status 0 without reading its input, which is not an error)", call, show(err))
 	kids.noneLeft(t, call)
 }
 
@@ -497,9 +484,7 @@ func TestFilterCancel(t *testing.T) {
 	out.waitFor(t, call)
 	cancel()
 	op.Finishes(t, patience, call+" after ctx was cancelled (a cancelled context must kill the child)")
-	if !testkit.Is(err, context.Canceled) {
-		t.Errorf("%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
-	}
+	testkit.ErrorIs(t, err, context.Canceled, "%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 	lc.noneLeft(t, call+" after ctx was cancelled")
 }
 
@@ -510,9 +495,7 @@ func TestPipelineThreeStages(t *testing.T) {
 	var out bytes.Buffer
 	err := pipeline(t, context.Background(), strings.NewReader("a b c\n"), &out, `"a b c\n"`, cmds...)
 	call := `Pipeline(ctx, "a b c\n", out, tr a b | tr b c | upper)`
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), []byte("C C C\n"))
 	for _, cmd := range cmds {
 		usesPipeEnds(t, call, cmd)
@@ -522,15 +505,11 @@ func TestPipelineThreeStages(t *testing.T) {
 	out.Reset()
 	err = pipeline(t, context.Background(), strings.NewReader("solo\n"), &out, `"solo\n"`, one)
 	call = `Pipeline(ctx, "solo\n", out, upper)`
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), []byte("SOLO\n"))
 
 	err = pipeline(t, context.Background(), strings.NewReader("none\n"), &out, `"none\n"`)
-	if !testkit.Is(err, ErrNoCommands) {
-		t.Errorf(`Pipeline(ctx, "none\n", out) with no commands = %s, want ErrNoCommands`, show(err))
-	}
+	testkit.ErrorIs(t, err, ErrNoCommands, `Pipeline(ctx, "none\n", out) with no commands = %s, want ErrNoCommands`, show(err))
 }
 
 func TestPipelineMiddleStageFails(t *testing.T) {
@@ -539,18 +518,11 @@ func TestPipelineMiddleStageFails(t *testing.T) {
 	err := pipeline(t, context.Background(), strings.NewReader("input\n"), &out, `"input\n"`, cmds...)
 	call := `Pipeline(ctx, "input\n", out, cat | drain-exit 3 | cat)`
 	var se *StageError
-	switch {
-	case err == nil:
-		t.Errorf("%s = nil, want a *StageError for stage 1 (it exited with status 3; the last stage's status is not the only one that counts)", call)
-	case !errors.As(err, &se):
-		t.Errorf("%s = %s, want a *StageError for stage 1 (errors.As found none, so the caller cannot tell which stage failed)", call, show(err))
-	default:
-		if se.Index != 1 || se.Cmd != cmds[1] {
-			t.Errorf("%s = %s, want stage 1 (drain-exit 3), the one that failed", call, show(err))
-		}
-		if code, ok := exitStatus(err); !ok || code != 3 {
-			t.Errorf("%s = %s, want the stage's *exec.ExitError with exit status 3 inside the *StageError (as its Err)", call, show(err))
-		}
+	if assert.Error(t, err, "%s = nil, want a *StageError for stage 1 (it exited with status 3; the last stage's status is not the only one that counts)", call) &&
+		assert.True(t, errors.As(err, &se), "%s = %s, want a *StageError for stage 1 (errors.As found none, so the caller cannot tell which stage failed)", call, show(err)) {
+		assert.True(t, se.Index == 1 && se.Cmd == cmds[1], "%s = %s, want stage 1 (drain-exit 3), the one that failed", call, show(err))
+		code, _ := exitStatus(err) // -1 when err holds no *exec.ExitError
+		assert.Equal(t, 3, code, "%s = %s, want the stage's *exec.ExitError with exit status 3 inside the *StageError (as its Err)", call, show(err))
 	}
 	childCheck().noneLeft(t, call)
 }

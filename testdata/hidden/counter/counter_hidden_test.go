@@ -25,6 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
 
@@ -94,8 +97,9 @@ func TestMixedOperationsUnderContention(t *testing.T) {
 		})
 
 	for k, v := range badRead {
-		if v != 0 {
-			t.Errorf("reader %d: c.Value() = %d, want a value between 0 and %d (no goroutine ever takes away more than it added)",
+		if v != 0 { // 0: the reader saw nothing out of range
+			assert.Fail(t, fmt.Sprintf("c.Value() = %d is outside 0..%d", v, most),
+				"reader %d: c.Value() = %d, want a value between 0 and %d (no goroutine ever takes away more than it added)",
 				k, v, most)
 		}
 	}
@@ -103,24 +107,20 @@ func TestMixedOperationsUnderContention(t *testing.T) {
 	for _, w := range wins {
 		trues += w
 	}
-	if trues > limit {
-		t.Errorf("c.TryInc(%d) returned true %d times in all, want at most %d", limit, trues, limit)
-	}
+	assert.LessOrEqual(t, trues, limit, "c.TryInc(%d) returned true %d times in all, want at most %d", limit, trues, limit)
 	// Inc and Add have taken the count far past the limit by now, in
 	// whatever order the goroutines ran: one more TryInc must refuse.
 	var late bool
 	testkit.Within(t, testkit.Patience,
 		fmt.Sprintf("c.TryInc(%d) after every goroutine returned (the lock was probably never released on some return path)", limit),
 		func() { late = c.TryInc(limit) })
-	if late {
-		t.Errorf("c.TryInc(%d) = true after every goroutine returned, with the count at %d or more, want false: "+
-			"Inc and Add took the count past the limit, and TryInc must refuse whenever count >= limit", limit, fromIncAndAdd)
+	if !assert.False(t, late, "c.TryInc(%d) = true after every goroutine returned, with the count at %d or more, want false: "+
+		"Inc and Add took the count past the limit, and TryInc must refuse whenever count >= limit", limit, fromIncAndAdd) {
 		trues++
 	}
-	if got, want := hiddenValue(t, &c), fromIncAndAdd+trues; got != want {
-		t.Errorf("c.Value() = %d, want %d: %d from Inc, %d from Add and %d from the TryInc calls that returned true "+
-			"(%d updates were lost)", got, want, perGroup*calls, perGroup*calls*2, trues, want-got)
-	}
+	got, want := hiddenValue(t, &c), fromIncAndAdd+trues
+	assert.Equal(t, want, got, "c.Value() = %d, want %d: %d from Inc, %d from Add and %d from the TryInc calls that returned true "+
+		"(%d updates were lost)", got, want, perGroup*calls, perGroup*calls*2, trues, want-got)
 }
 
 func TestTryIncNeverOvershoots(t *testing.T) {
@@ -168,16 +168,13 @@ func TestTryIncAtLimitReleasesLock(t *testing.T) {
 			tryAbove = c.TryInc(total + 2)
 		})
 
-	if total < limit {
-		t.Errorf("c.TryInc(%d) returned true %d times in all, want %d: it refused while places were left (%d goroutines made %d calls between them)",
-			limit, total, limit, goroutines, goroutines*calls)
-	} else if !tryAbove {
-		t.Errorf("c.TryInc(%d) = false with the count at %d, want true", total+2, total+1)
+	if assert.GreaterOrEqual(t, total, limit, "c.TryInc(%d) returned true %d times in all, want %d: it refused while places were left (%d goroutines made %d calls between them)",
+		limit, total, limit, goroutines, goroutines*calls) {
+		assert.True(t, tryAbove, "c.TryInc(%d) = false with the count at %d, want true", total+2, total+1)
 	}
-	if got, want := hiddenValue(t, &c), total+2; got != want {
-		t.Errorf("c.Value() = %d, want %d (%d from TryInc(%d), then one Inc and one TryInc(%d))",
-			got, want, total, limit, total+2)
-	}
+	got, want := hiddenValue(t, &c), total+2
+	assert.Equal(t, want, got, "c.Value() = %d, want %d (%d from TryInc(%d), then one Inc and one TryInc(%d))",
+		got, want, total, limit, total+2)
 }
 
 func TestEveryMethodReleasesLock(t *testing.T) {
@@ -221,10 +218,9 @@ func TestEveryMethodReleasesLock(t *testing.T) {
 	for _, w := range wins {
 		trues += w
 	}
-	if got, want := hiddenValue(t, &c), goroutines*rounds+trues+1; got != want {
-		t.Errorf("c.Value() = %d, want %d (%d goroutines each made %d rounds that add 1, TryInc returned true %d times, "+
-			"and the test made one last Inc)", got, want, goroutines, rounds, trues)
-	}
+	got, want := hiddenValue(t, &c), goroutines*rounds+trues+1
+	assert.Equal(t, want, got, "c.Value() = %d, want %d (%d goroutines each made %d rounds that add 1, TryInc returned true %d times, "+
+		"and the test made one last Inc)", got, want, goroutines, rounds, trues)
 }
 
 func TestTryIncAtAndPastTheLimit(t *testing.T) {
@@ -282,9 +278,7 @@ func TestTryIncAtAndPastTheLimit(t *testing.T) {
 		case s.want:
 			var got bool
 			testkit.Within(t, testkit.Patience, call+" (is a lock still held?)", func() { got = c.TryInc(s.limit) })
-			if !got {
-				t.Errorf("%s = false with the count at %d, want true: the count is below the limit", call, before)
-			}
+			assert.True(t, got, "%s = false with the count at %d, want true: the count is below the limit", call, before)
 		default:
 			trues := make([]bool, refusers)
 			testkit.Together(t, refusers, testkit.Patience, fmt.Sprintf("%s from each of %d goroutines", call, refusers),
@@ -295,16 +289,12 @@ func TestTryIncAtAndPastTheLimit(t *testing.T) {
 					n++
 				}
 			}
-			if n > 0 {
-				t.Errorf("%s = true for %d of %d goroutines with the count at %d, want false for all: the count is already at the limit or past it "+
-					"(Add and Inc may take it there), so TryInc must refuse; compare count >= limit", call, n, refusers, before)
-			}
+			assert.Zero(t, n, "%s = true for %d of %d goroutines with the count at %d, want false for all: the count is already at the limit or past it "+
+				"(Add and Inc may take it there), so TryInc must refuse; compare count >= limit", call, n, refusers, before)
 			call = fmt.Sprintf("%s from each of %d goroutines", call, refusers)
 		}
 		got := valueNow(t, &c)
-		if got != s.after {
-			t.Fatalf("c.Value() = %d after %s with the count at %d, want %d", got, call, before, s.after)
-		}
+		require.Equal(t, s.after, got, "c.Value() = %d after %s with the count at %d, want %d", got, call, before, s.after)
 		before = got
 	}
 }
@@ -346,9 +336,12 @@ func TestTryIncNeverRefusesBelowLimit(t *testing.T) {
 					}
 				}
 			})
+		// Plain comparisons first, in this loop and the next: they run
+		// every round, inside the time budget, so the assertions only run
+		// once something has gone wrong (and the first one ends the test).
 		for g, n := range refused {
 			if n > 0 {
-				t.Fatalf("round %d: c.TryInc(%d) = false %d times for goroutine %d (first on counter %d), want true every time: "+
+				require.Zero(t, n, "round %d: c.TryInc(%d) = false %d times for goroutine %d (first on counter %d), want true every time: "+
 					"%d goroutines made %d calls in all on each counter, so there was always a place free. "+
 					"TryInc must refuse only when the count is at the limit; a compare-and-swap that failed because another goroutine "+
 					"changed the count first must be tried again (in a loop), not taken for a refusal",
@@ -363,7 +356,7 @@ func TestTryIncNeverRefusesBelowLimit(t *testing.T) {
 		})
 		for k, v := range values {
 			if v != limit {
-				t.Fatalf("round %d, counter %d: c.Value() = %d, want %d after c.TryInc(%d) returned true %d times", round, k, v, limit, limit, limit)
+				require.Equal(t, limit, v, "round %d, counter %d: c.Value() = %d, want %d after c.TryInc(%d) returned true %d times", round, k, v, limit, limit, limit)
 			}
 		}
 		if elapsed := time.Since(start); round >= minRounds && elapsed > budget || elapsed > hardStop {

@@ -50,6 +50,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -113,9 +116,7 @@ func (e end) String() string {
 func stdioReport(t *testing.T, path string, stage int) (stdin, stdout end) {
 	t.Helper()
 	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("stage %d (stdio-report) left no report: %v", stage, err)
-	}
+	require.NoError(t, err, "stage %d (stdio-report) left no report", stage)
 	ends := map[string]end{}
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		f := strings.Fields(line)
@@ -124,15 +125,6 @@ func stdioReport(t *testing.T, path string, stage int) (stdin, stdout end) {
 		}
 	}
 	return ends["stdin"], ends["stdout"]
-}
-
-// failedStage returns the *StageError in err, or nil when there is none.
-func failedStage(err error) *StageError {
-	var se *StageError
-	if errors.As(err, &se) {
-		return se
-	}
-	return nil
 }
 
 func TestFilterBothWaysLarge(t *testing.T) {
@@ -144,9 +136,7 @@ func TestFilterBothWaysLarge(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, context.Background(), cmd, bytes.NewReader(in), &out, "1 MiB of input")
 	call := "Filter(ctx, talk-first 1048576, 1 MiB of input, out)"
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), append(letters(large), in...))
 }
 
@@ -172,13 +162,7 @@ func TestFilterNoZombiesOrLeakedFDs(t *testing.T) {
 		label := size(len(c.in)) + " of input"
 		err := filter(t, context.Background(), c.cmd, bytes.NewReader(c.in), &out, label)
 		call := fmt.Sprintf("Filter(ctx, %s, %s, out)", describe(c.cmd), label)
-		if (err != nil) != c.wantErr {
-			want := "nil"
-			if c.wantErr {
-				want = "an error"
-			}
-			t.Errorf("%s = %s, want %s (%s)", call, show(err), want, c.why)
-		}
+		errorIfWanted(t, call, err, c.wantErr, c.why)
 		lc.noneLeft(t, call)
 	}
 }
@@ -189,9 +173,7 @@ func TestPipelineLargeInput(t *testing.T) {
 	var out bytes.Buffer
 	err := pipeline(t, context.Background(), bytes.NewReader(in), &out, "1 MiB of input", cmds...)
 	call := "Pipeline(ctx, 1 MiB of input, out, cat | upper | cat)"
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), capitals(large))
 
 	// The first stage writes 1 MiB before it reads any input, then
@@ -201,9 +183,7 @@ func TestPipelineLargeInput(t *testing.T) {
 	out.Reset()
 	err = pipeline(t, context.Background(), bytes.NewReader(in), &out, "1 MiB of input", cmds...)
 	call = "Pipeline(ctx, 1 MiB of input, out, talk-first 1048576 | cat)"
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), append(letters(large), in...))
 }
 
@@ -221,9 +201,7 @@ func TestPipelineEOFReachesEveryStage(t *testing.T) {
 		var out bytes.Buffer
 		err := pipeline(t, context.Background(), bytes.NewReader(in), &out, size(n)+" of input", cmds...)
 		call := fmt.Sprintf("Pipeline(ctx, %s of input, out, %s)", size(n), describeAll(cmds))
-		if err != nil {
-			t.Fatalf("%s = %s, want nil", call, show(err))
-		}
+		require.NoError(t, err, "%s = %s, want nil", call, show(err))
 		sameOutput(t, call, out.Bytes(), []byte(fmt.Sprintf("%d\n", n)))
 	}
 }
@@ -241,9 +219,7 @@ func TestPipelineConnectsStagesDirectly(t *testing.T) {
 	var out bytes.Buffer
 	err := pipeline(t, context.Background(), bytes.NewReader(in), &out, "256 KiB of input", cmds...)
 	call := "Pipeline(ctx, 256 KiB of input, out, stdio-report | stdio-report | stdio-report)"
-	if err != nil {
-		t.Fatalf("%s = %s, want nil", call, show(err))
-	}
+	require.NoError(t, err, "%s = %s, want nil", call, show(err))
 	sameOutput(t, call, out.Bytes(), in)
 
 	stdin := make([]end, stages)
@@ -251,20 +227,16 @@ func TestPipelineConnectsStagesDirectly(t *testing.T) {
 	for i := range cmds {
 		stdin[i], stdout[i] = stdioReport(t, reports[i], i)
 	}
-	if stdin[0].kind != "pipe" {
-		t.Errorf("in %s, stage 0's stdin is %v, want a pipe made with os.Pipe", call, stdin[0])
-	}
-	if last := stages - 1; stdout[last].kind != "pipe" {
-		t.Errorf("in %s, stage %d's stdout is %v, want a pipe made with os.Pipe", call, last, stdout[last])
-	}
+	assert.Equal(t, "pipe", stdin[0].kind, "in %s, stage 0's stdin is %v, want a pipe made with os.Pipe", call, stdin[0])
+	last := stages - 1
+	assert.Equal(t, "pipe", stdout[last].kind, "in %s, stage %d's stdout is %v, want a pipe made with os.Pipe", call, last, stdout[last])
 	for i := 0; i+1 < stages; i++ {
 		w, r := stdout[i], stdin[i+1]
-		if w.kind != "pipe" || r.kind != "pipe" || w.dev != r.dev || w.ino != r.ino {
-			t.Errorf("in %s, stage %d's stdout is %v but stage %d's stdin is %v: they must be the two ends of one pipe, "+
-				"so that the data goes from child to child through the kernel; here it went through the parent "+
-				"(make one os.Pipe per pair of neighbours: the write end is stage %d's Stdout, the read end stage %d's Stdin)",
-				call, i, w, i+1, r, i, i+1)
-		}
+		// The same kind, device and inode, and that kind a pipe.
+		assert.True(t, w.kind == "pipe" && w == r, "in %s, stage %d's stdout is %v but stage %d's stdin is %v: they must be the two ends of one pipe, "+
+			"so that the data goes from child to child through the kernel; here it went through the parent "+
+			"(make one os.Pipe per pair of neighbours: the write end is stage %d's Stdout, the read end stage %d's Stdin)",
+			call, i, w, i+1, r, i, i+1)
 	}
 }
 
@@ -287,21 +259,8 @@ func TestPipelineNoZombiesOrLeakedFDs(t *testing.T) {
 				"it can only get one if nobody, the parent included, still holds the read end of the pipe between them"},
 	}
 	for _, c := range cases {
-		cmds := make([]*exec.Cmd, len(c.roles))
-		for i, r := range c.roles {
-			cmds[i] = child(t, r[0], r[1:]...)
-		}
-		var out bytes.Buffer
-		label := size(len(c.in)) + " of input"
-		err := pipeline(t, context.Background(), bytes.NewReader(c.in), &out, label, cmds...)
-		call := fmt.Sprintf("Pipeline(ctx, %s, out, %s)", label, describeAll(cmds))
-		if (err != nil) != c.wantErr {
-			want := "nil"
-			if c.wantErr {
-				want = "an error"
-			}
-			t.Errorf("%s = %s, want %s (%s)", call, show(err), want, c.why)
-		}
+		_, call, err := runStages(t, c.roles, c.in)
+		errorIfWanted(t, call, err, c.wantErr, c.why)
 		lc.noneLeft(t, call)
 	}
 }
@@ -324,12 +283,9 @@ func TestPipelineStartFailure(t *testing.T) {
 		var out bytes.Buffer
 		err := pipeline(t, context.Background(), strings.NewReader("input\n"), &out, `"input\n"`, cmds...)
 		call := fmt.Sprintf(`Pipeline(ctx, "input\n", out, %s)`, strings.Join(layout, " | "))
-		se := failedStage(err)
-		switch {
-		case se == nil:
-			t.Errorf("%s = %s, want a *StageError for stage %d (%s does not exist, so it cannot start)", call, show(err), bad, missing)
-		case se.Index != bad || se.Cmd != cmds[bad]:
-			t.Errorf("%s = %s, want stage %d, the one that could not start", call, show(err), bad)
+		var se *StageError
+		if assert.True(t, errors.As(err, &se), "%s = %s, want a *StageError for stage %d (%s does not exist, so it cannot start)", call, show(err), bad, missing) {
+			assert.True(t, se.Index == bad && se.Cmd == cmds[bad], "%s = %s, want stage %d, the one that could not start", call, show(err), bad)
 		}
 		lc.noneLeft(t, call+" (the stages that had started must be stopped and waited for, and every pipe closed)")
 	}
@@ -351,28 +307,13 @@ func TestPipelineReportsFailingStage(t *testing.T) {
 			"stage 1 exited without reading, so stage 0 died of a broken pipe because of it; the failure nearest the end, stage 1's, is reported"},
 	}
 	for _, c := range cases {
-		cmds := make([]*exec.Cmd, len(c.roles))
-		for i, r := range c.roles {
-			cmds[i] = child(t, r[0], r[1:]...)
-		}
-		var out bytes.Buffer
-		label := size(len(c.in)) + " of input"
-		err := pipeline(t, context.Background(), bytes.NewReader(c.in), &out, label, cmds...)
-		call := fmt.Sprintf("Pipeline(ctx, %s, out, %s)", label, describeAll(cmds))
-		se := failedStage(err)
-		switch {
-		case err == nil:
-			t.Errorf("%s = nil, want a *StageError for stage %d with exit status %d (%s)", call, c.wantStage, c.wantCode, c.why)
-			continue
-		case se == nil:
-			t.Errorf("%s = %s, want a *StageError for stage %d (errors.As found none, so the caller cannot tell which stage failed)", call, show(err), c.wantStage)
-			continue
-		case se.Index != c.wantStage || se.Cmd != cmds[c.wantStage]:
-			t.Errorf("%s = %s, want stage %d (%s)", call, show(err), c.wantStage, c.why)
-			continue
-		}
-		if code, ok := exitStatus(err); !ok || code != c.wantCode {
-			t.Errorf("%s = %s, want the stage's *exec.ExitError with exit status %d inside the *StageError", call, show(err), c.wantCode)
+		cmds, call, err := runStages(t, c.roles, c.in)
+		var se *StageError
+		if assert.Error(t, err, "%s = nil, want a *StageError for stage %d with exit status %d (%s)", call, c.wantStage, c.wantCode, c.why) &&
+			assert.True(t, errors.As(err, &se), "%s = %s, want a *StageError for stage %d (errors.As found none, so the caller cannot tell which stage failed)", call, show(err), c.wantStage) &&
+			assert.True(t, se.Index == c.wantStage && se.Cmd == cmds[c.wantStage], "%s = %s, want stage %d (%s)", call, show(err), c.wantStage, c.why) {
+			code, _ := exitStatus(err) // -1 when err holds no *exec.ExitError
+			assert.Equal(t, c.wantCode, code, "%s = %s, want the stage's *exec.ExitError with exit status %d inside the *StageError", call, show(err), c.wantCode)
 		}
 	}
 }
@@ -394,9 +335,7 @@ func TestPipelineCancel(t *testing.T) {
 		out.waitFor(t, call)
 		cancel()
 		op.Finishes(t, patience, call+" after ctx was cancelled (a cancelled context must kill every stage)")
-		if !testkit.Is(err, context.Canceled) {
-			t.Errorf("%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
-		}
+		testkit.ErrorIs(t, err, context.Canceled, "%s after ctx was cancelled = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 		lc.noneLeft(t, call+" after ctx was cancelled")
 	}
 }
@@ -418,17 +357,13 @@ func TestAlreadyCancelledLeavesNothing(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, ctx, cmd, strings.NewReader("input\n"), &out, `"input\n"`)
 	call := `Filter(ctx, cat, "input\n", out) with ctx already cancelled`
-	if !testkit.Is(err, context.Canceled) {
-		t.Errorf("%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
-	}
+	testkit.ErrorIs(t, err, context.Canceled, "%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 	lc.noneLeft(t, call)
 
 	cmds := []*exec.Cmd{child(t, "cat"), child(t, "cat"), child(t, "cat")}
 	err = pipeline(t, ctx, strings.NewReader("input\n"), &out, `"input\n"`, cmds...)
 	call = `Pipeline(ctx, "input\n", out, cat | cat | cat) with ctx already cancelled`
-	if !testkit.Is(err, context.Canceled) {
-		t.Errorf("%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
-	}
+	testkit.ErrorIs(t, err, context.Canceled, "%s = %s, want context.Canceled (or an error wrapping it)", call, show(err))
 	lc.noneLeft(t, call)
 }
 
@@ -471,17 +406,13 @@ func TestOutputFailureLeavesNothing(t *testing.T) {
 	cmd := child(t, "cat")
 	err := filter(t, context.Background(), cmd, bytes.NewReader(in), &failingWriter{limit: 64 << 10}, "1 MiB of input")
 	call := "Filter(ctx, cat, 1 MiB of input, out) with an out that fails after 64 KiB"
-	if !testkit.Is(err, errOutFull) {
-		t.Errorf("%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
-	}
+	testkit.ErrorIs(t, err, errOutFull, "%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
 	lc.noneLeft(t, call)
 
 	cmds := []*exec.Cmd{child(t, "cat"), child(t, "upper"), child(t, "cat")}
 	err = pipeline(t, context.Background(), bytes.NewReader(in), &failingWriter{limit: 64 << 10}, "1 MiB of input", cmds...)
 	call = "Pipeline(ctx, 1 MiB of input, out, cat | upper | cat) with an out that fails after 64 KiB"
-	if !testkit.Is(err, errOutFull) {
-		t.Errorf("%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
-	}
+	testkit.ErrorIs(t, err, errOutFull, "%s = %s, want the error out.Write returned (or an error wrapping it with %%w)", call, show(err))
 	lc.noneLeft(t, call)
 }
 
@@ -517,9 +448,7 @@ func TestInputFailureReported(t *testing.T) {
 	var out bytes.Buffer
 	err := filter(t, context.Background(), cmd, &failingReader{data: data}, &out, "an in that fails after 100 KiB")
 	call := "Filter(ctx, cat, in, out) with an in that fails after 100 KiB"
-	if !testkit.Is(err, errInBroken) {
-		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): the child exited normally, so the error reading in is the result", call, show(err))
-	}
+	testkit.ErrorIs(t, err, errInBroken, "%s = %s, want the error in.Read returned (or an error wrapping it with %%w): the child exited normally, so the error reading in is the result", call, show(err))
 	sameOutput(t, call, out.Bytes(), data)
 	lc.noneLeft(t, call)
 
@@ -527,9 +456,7 @@ func TestInputFailureReported(t *testing.T) {
 	out.Reset()
 	err = pipeline(t, context.Background(), &failingReader{data: data}, &out, "an in that fails after 100 KiB", cmds...)
 	call = "Pipeline(ctx, in, out, cat | upper | cat) with an in that fails after 100 KiB"
-	if !testkit.Is(err, errInBroken) {
-		t.Errorf("%s = %s, want the error in.Read returned (or an error wrapping it with %%w): every stage exited normally, so the error reading in is the result", call, show(err))
-	}
+	testkit.ErrorIs(t, err, errInBroken, "%s = %s, want the error in.Read returned (or an error wrapping it with %%w): every stage exited normally, so the error reading in is the result", call, show(err))
 	sameOutput(t, call, out.Bytes(), bytes.ToUpper(data))
 	lc.noneLeft(t, call)
 }

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -24,9 +27,7 @@ func mappings(t *testing.T, name string) []string {
 		return nil
 	}
 	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
-		t.Fatalf("reading /proc/self/maps: %v", err)
-	}
+	require.NoError(t, err, "reading /proc/self/maps")
 	path := filepath.Join(segmentDir(), name)
 	var found []string
 	for _, l := range strings.Split(string(maps), "\n") {
@@ -42,62 +43,45 @@ func mappings(t *testing.T, name string) []string {
 // fails leaves no segment.
 func TestNothingLeftBehind(t *testing.T) {
 	before, err := childproc.OpenFDs()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "childproc.OpenFDs()")
 
 	name := newName(t)
 	a := create(t, name, 4096)
 	b := open(t, name)
 	copy(a.Bytes(), "data")
 	for _, s := range []*Segment{a, b} {
-		if err := s.Close(); err != nil {
-			t.Fatalf("seg.Close() = %s, want nil", errName(err))
-		}
+		err := s.Close()
+		require.NoError(t, err, "seg.Close() = %s, want nil", errName(err))
 	}
-	if !exists(t, name) {
-		t.Fatalf("the segment %q is gone from %s after Close: only Unlink removes the name", name, segmentDir())
-	}
-	if m := mappings(t, name); len(m) > 0 {
-		t.Errorf("after both Segments of %q were closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap)", name, strings.Join(m, "\n\t"))
-	}
-	if err := Unlink(name); err != nil {
-		t.Fatalf("Unlink(%q) = %s, want nil", name, errName(err))
-	}
-	if exists(t, name) {
-		t.Errorf("Unlink(%q) returned nil, but %s is still there: the segment was left behind", name, filepath.Join(segmentDir(), name))
-	}
+	require.True(t, exists(t, name), "the segment %q is gone from %s after Close: only Unlink removes the name", name, segmentDir())
+	m := mappings(t, name)
+	assert.Empty(t, m, "after both Segments of %q were closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap)", name, strings.Join(m, "\n\t"))
+	err = Unlink(name)
+	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
+	assert.False(t, exists(t, name), "Unlink(%q) returned nil, but %s is still there: the segment was left behind", name, filepath.Join(segmentDir(), name))
 
 	// A Create that fails must not leave a segment of its own.
 	for _, size := range []int{0, -1} {
 		bad := newName(t)
 		seg, err := Create(bad, size)
-		if err == nil {
+		if !assert.Error(t, err, "Create(%q, %d) = nil error, want an error: a segment needs at least one byte", bad, size) {
 			seg.Close()
-			t.Errorf("Create(%q, %d) = nil error, want an error: a segment needs at least one byte", bad, size)
 		}
-		if exists(t, bad) {
-			t.Errorf("Create(%q, %d) failed, but left %s behind: a Create that fails must remove what it made", bad, size, filepath.Join(segmentDir(), bad))
-		}
+		assert.False(t, exists(t, bad), "Create(%q, %d) failed, but left %s behind: a Create that fails must remove what it made", bad, size, filepath.Join(segmentDir(), bad))
 	}
 
 	// Unlinked while mapped: the name goes at once, the mapping when it is
 	// closed.
 	name = newName(t)
 	a = create(t, name, 8192)
-	if err := Unlink(name); err != nil {
-		t.Fatalf("Unlink(%q) = %s, want nil", name, errName(err))
-	}
-	if exists(t, name) {
-		t.Errorf("Unlink(%q) of a mapped segment returned nil, but %s is still there", name, filepath.Join(segmentDir(), name))
-	}
+	err = Unlink(name)
+	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
+	assert.False(t, exists(t, name), "Unlink(%q) of a mapped segment returned nil, but %s is still there", name, filepath.Join(segmentDir(), name))
 	copy(a.Bytes()[8000:], "fine")
-	if err := a.Close(); err != nil {
-		t.Fatalf("seg.Close() = %s, want nil", errName(err))
-	}
-	if m := mappings(t, name); len(m) > 0 {
-		t.Errorf("after the Segment of the unlinked %q was closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap); until then the memory cannot be freed", name, strings.Join(m, "\n\t"))
-	}
+	err = a.Close()
+	require.NoError(t, err, "seg.Close() = %s, want nil", errName(err))
+	m = mappings(t, name)
+	assert.Empty(t, m, "after the Segment of the unlinked %q was closed, the process still maps it (/proc/self/maps):\n\t%s\nClose must unmap (munmap); until then the memory cannot be freed", name, strings.Join(m, "\n\t"))
 
 	// Many segments opened and closed: no descriptor may stay open.
 	name = newName(t)
@@ -105,19 +89,12 @@ func TestNothingLeftBehind(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		var seg *Segment
 		testkit.Within(t, testkit.Patience, "Open(name)", func() { seg, err = Open(name) })
-		if err != nil {
-			t.Fatalf("Open(%q) = %s, want nil", name, errName(err))
-		}
+		require.NoError(t, err, "Open(%q) = %s, want nil", name, errName(err))
 		seg.Close()
 	}
-	if err := Unlink(name); err != nil {
-		t.Fatalf("Unlink(%q) = %s, want nil", name, errName(err))
-	}
+	err = Unlink(name)
+	require.NoError(t, err, "Unlink(%q) = %s, want nil", name, errName(err))
 	leaked, err := childproc.LeakedFDs(before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(leaked) > 0 {
-		t.Errorf("after every Segment was closed, these file descriptors are still open: %v\nclose the file once it is mapped (the mapping does not need it), or in Close at the latest", leaked)
-	}
+	require.NoError(t, err, "childproc.LeakedFDs(before)")
+	assert.Empty(t, leaked, "after every Segment was closed, these file descriptors are still open: %v\nclose the file once it is mapped (the mapping does not need it), or in Close at the latest", leaked)
 }

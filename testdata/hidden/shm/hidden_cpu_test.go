@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -113,15 +116,14 @@ func spinRole(args []string) int {
 // cpuReport parses a child's "<word> <cpu ns> <wall ns>" line.
 func cpuReport(t *testing.T, c *child, line string) (cpu, wall time.Duration) {
 	t.Helper()
-	f := strings.Fields(line)
-	if len(f) != 3 {
-		t.Fatalf("%s printed %q, want \"%s <cpu ns> <wall ns>\"", c.name, line, f[0])
-	}
-	cpuNS, err1 := strconv.ParseInt(f[1], 10, 64)
-	wallNS, err2 := strconv.ParseInt(f[2], 10, 64)
-	if err1 != nil || err2 != nil || wallNS <= 0 {
-		t.Fatalf("%s printed %q, want \"%s <cpu ns> <wall ns>\"", c.name, line, f[0])
-	}
+	f := strings.Fields(line) // f[0] is the word waitLine found
+	bad := fmt.Sprintf("%s printed %q, want \"%s <cpu ns> <wall ns>\"", c.name, line, f[0])
+	require.Len(t, f, 3, bad)
+	cpuNS, err := strconv.ParseInt(f[1], 10, 64)
+	require.NoError(t, err, bad)
+	wallNS, err := strconv.ParseInt(f[2], 10, 64)
+	require.NoError(t, err, bad)
+	require.Positive(t, wallNS, bad)
 	return time.Duration(cpuNS), time.Duration(wallNS)
 }
 
@@ -168,14 +170,14 @@ func TestWaitingUsesNoCPU(t *testing.T) {
 	// Let them all go.
 	p := RingAt(seg, waitRecvOff, waitRingSize)
 	testkit.Within(t, testkit.Patience, "r.Send(msg) into an empty ring", func() {
-		if err := p.Send([]byte(waitMessage)); err != nil {
-			t.Errorf("r.Send(%q) = %s, want nil", waitMessage, errName(err))
-		}
+		err := p.Send([]byte(waitMessage))
+		assert.NoError(t, err, "r.Send(%q) = %s, want nil", waitMessage, errName(err))
 	})
 	c := RingAt(seg, waitSendOff, waitRingSize)
 	testkit.Within(t, testkit.Patience, "r.Receive(buf) from a full ring", func() {
-		if n, err := c.Receive(make([]byte, waitFillBytes)); n != waitFillBytes || err != nil {
-			t.Errorf("r.Receive(buf) = %d, %s from the full ring, want %d, nil", n, errName(err), waitFillBytes)
+		n, err := c.Receive(make([]byte, waitFillBytes))
+		if assert.NoError(t, err, "r.Receive(buf) = %d, %s from the full ring, want %d, nil", n, errName(err), waitFillBytes) {
+			assert.Equal(t, waitFillBytes, n, "r.Receive(buf) = %d, %s from the full ring, want %d, nil", n, errName(err), waitFillBytes)
 		}
 	})
 	m.Unlock()
@@ -188,17 +190,13 @@ func TestWaitingUsesNoCPU(t *testing.T) {
 	for _, what := range []string{"receive", "send", "lock"} {
 		k := kids[what]
 		line := k.waitLine(t, testkit.Patience, "returned ")
-		for _, p := range k.problems() {
-			t.Errorf("%s: %s", k.name, p)
-		}
+		k.noProblems(t)
 		cpu, wall := cpuReport(t, k, line)
 		share := cpu.Seconds() / wall.Seconds()
 		t.Logf("%s: waited %v and used %v of CPU time (%.1f%% of a processor); a process that spun meanwhile got %.1f%%; the limit was %.1f%%",
 			calls[what], wall.Round(time.Millisecond), cpu, 100*share, 100*busy, 100*limit)
-		if share > limit {
-			t.Errorf("a process waiting in %s for %v used %v of CPU time, %.1f%% of a processor (a process that spun meanwhile got %.1f%% on this machine; the limit is %.1f%%): a waiting process must sleep between looks (time.Sleep, backing off to a millisecond or two), not spin or only call runtime.Gosched",
-				calls[what], wall.Round(time.Millisecond), cpu.Round(time.Millisecond), 100*share, 100*busy, 100*limit)
-		}
+		assert.LessOrEqual(t, share, limit, "a process waiting in %s for %v used %v of CPU time, %.1f%% of a processor (a process that spun meanwhile got %.1f%% on this machine; the limit is %.1f%%): a waiting process must sleep between looks (time.Sleep, backing off to a millisecond or two), not spin or only call runtime.Gosched",
+			calls[what], wall.Round(time.Millisecond), cpu.Round(time.Millisecond), 100*share, 100*busy, 100*limit)
 		k.wait(t, testkit.Patience)
 	}
 	spinner.wait(t, testkit.Patience)

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -65,9 +68,7 @@ func TestMutexHeldByAnotherProcess(t *testing.T) {
 	c := startChild(t, "the child process", "hold", name)
 	c.waitLine(t, testkit.Patience, "locked")
 
-	if m.TryLock() {
-		t.Fatalf("MutexAt(seg, 0).TryLock() = true while a child process holds that Mutex, want false: the lock's state must live in the segment, where every process sees it")
-	}
+	require.False(t, m.TryLock(), "MutexAt(seg, 0).TryLock() = true while a child process holds that Mutex, want false: the lock's state must live in the segment, where every process sees it")
 	op := testkit.Go(m.Lock)
 	op.StaysBlocked(t, testkit.Grace, "m.Lock() (a child process holds the Mutex)")
 	c.tell(t, "unlock")
@@ -82,7 +83,5 @@ func TestMutexHeldByAnotherProcess(t *testing.T) {
 	c.waitLine(t, testkit.Patience, "locked again")
 	c.waitLine(t, testkit.Patience, "done")
 	c.wait(t, testkit.Patience)
-	if !m.TryLock() {
-		t.Errorf("MutexAt(seg, 0).TryLock() = false after the child process locked and unlocked the Mutex, want true")
-	}
+	assert.True(t, m.TryLock(), "MutexAt(seg, 0).TryLock() = false after the child process locked and unlocked the Mutex, want true")
 }

@@ -24,6 +24,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -34,18 +37,14 @@ import (
 // ends, before its segments are closed.
 func protect(t *testing.T, b []byte, prot int) {
 	t.Helper()
-	if err := unix.Mprotect(b, prot); err != nil {
-		t.Fatalf("mprotect: %v", err)
-	}
+	require.NoError(t, unix.Mprotect(b, prot), "unix.Mprotect(%d bytes, %#x)", len(b), prot)
 	t.Cleanup(func() { unix.Mprotect(b, unix.PROT_READ|unix.PROT_WRITE) })
 }
 
 // unprotect makes the pages b covers readable and writable again.
 func unprotect(t *testing.T, b []byte) {
 	t.Helper()
-	if err := unix.Mprotect(b, unix.PROT_READ|unix.PROT_WRITE); err != nil {
-		t.Fatalf("mprotect: %v", err)
-	}
+	require.NoError(t, unix.Mprotect(b, unix.PROT_READ|unix.PROT_WRITE), "unix.Mprotect(%d bytes, PROT_READ|PROT_WRITE)", len(b))
 }
 
 // faulting runs call on a goroutine on which a memory fault is a panic,
@@ -80,9 +79,7 @@ func TestRecordPublishedWhole(t *testing.T) {
 	msg := []byte("never complete")
 	var err error
 	fault := faulting(t, fmt.Sprintf("r.Send(%q) with the data area read-only for the producer", msg), func() { err = p.Send(msg) })
-	if fault == nil {
-		t.Fatalf("r.Send(%q) = %s without writing to the data area (it was read-only in the producer's mapping, and the call did not fault): where did the record go?", msg, errName(err))
-	}
+	require.NotNil(t, fault, "r.Send(%q) = %s without writing to the data area (it was read-only in the producer's mapping, and the call did not fault): where did the record go?", msg, errName(err))
 
 	var n int
 	buf := make([]byte, 64)
@@ -90,12 +87,12 @@ func TestRecordPublishedWhole(t *testing.T) {
 	op.StaysBlocked(t, testkit.Grace, fmt.Sprintf(
 		"r.Receive(buf), after the producer was stopped in r.Send(%q) before it could write the record (the tail must move only once the record is in the ring: publishing it first hands the consumer stale bytes),", msg))
 	unprotect(t, prod.Bytes()[pg:2*pg])
-	if err := p.Close(); err != nil {
-		t.Fatalf("r.Close() = %s, want nil", errName(err))
-	}
+	closeErr := p.Close()
+	require.NoError(t, closeErr, "r.Close() = %s, want nil", errName(closeErr))
 	op.Finishes(t, testkit.Patience, "r.Receive(buf), waiting on an empty ring, after the producer's r.Close()")
-	if n != 0 || !testkit.Is(err, io.EOF) {
-		t.Fatalf("r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err))
+	require.Zero(t, n, "r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err))
+	if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err)) {
+		t.FailNow()
 	}
 }
 
@@ -128,9 +125,7 @@ func TestRoomReleasedAfterCopy(t *testing.T) {
 	var n int
 	var err error
 	fault := faulting(t, "r.Receive(buf) with page 2 of the data area unreadable for the consumer", func() { n, err = c.Receive(buf) })
-	if fault == nil {
-		t.Fatalf("r.Receive(buf) = %s, %s without reading the end of the message (page 2 of the data area was unreadable in the consumer's mapping, and the call did not fault)", show(buf[:n]), errName(err))
-	}
+	require.NotNil(t, fault, "r.Receive(buf) = %s, %s without reading the end of the message (page 2 of the data area was unreadable in the consumer's mapping, and the call did not fault)", show(buf[:n]), errName(err))
 
 	late := []byte("late")
 	op := testkit.Go(func() { err = p.Send(late) })
@@ -139,9 +134,7 @@ func TestRoomReleasedAfterCopy(t *testing.T) {
 	unprotect(t, cons.Bytes()[2*pg:3*pg])
 	receive(t, c, capacity, first, "the consumer's first Receive stopped half-way, so the first message was still in the ring")
 	op.Finishes(t, testkit.Patience, fmt.Sprintf("r.Send(%q), after the consumer received the first message", late))
-	if err != nil {
-		t.Fatalf("r.Send(%q) = %s, want nil (the consumer made room)", late, errName(err))
-	}
+	require.NoError(t, err, "r.Send(%q) = %s, want nil (the consumer made room)", late, errName(err))
 	receive(t, c, capacity, rest, "the second message was sent")
 	receive(t, c, capacity, late, "the third message was sent")
 }
@@ -154,9 +147,7 @@ func TestRoomReleasedAfterCopy(t *testing.T) {
 // must remove the file it made.
 func TestFailedCreateOrOpenLeavesNothing(t *testing.T) {
 	before, err := childproc.OpenFDs()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "childproc.OpenFDs()")
 
 	const huge = 1 << 52
 	for i := 0; i < 3; i++ {
@@ -165,19 +156,15 @@ func TestFailedCreateOrOpenLeavesNothing(t *testing.T) {
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("Create(%q, 1<<52)", name), func() { seg, err = Create(name, huge) })
 		if err == nil {
 			seg.Close()
-			t.Fatalf("Create(%q, 1<<52) = nil error, want an error: 4 PiB cannot be mapped", name)
 		}
-		if exists(t, name) {
-			t.Fatalf("Create(%q, 1<<52) = %s, but left %s behind: a Create that fails after making the file must remove it", name, errName(err), filepath.Join(segmentDir(), name))
-		}
+		require.Error(t, err, "Create(%q, 1<<52) = nil error, want an error: 4 PiB cannot be mapped", name)
+		require.False(t, exists(t, name), "Create(%q, 1<<52) = %s, but left %s behind: a Create that fails after making the file must remove it", name, errName(err), filepath.Join(segmentDir(), name))
 	}
 
 	for i := 0; i < 3; i++ {
 		name := newName(t)
 		f, err := os.OpenFile(filepath.Join(segmentDir(), name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "making a segment of size 0 by hand")
 		f.Close()
 		var seg *Segment
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("Open(%q)", name), func() { seg, err = Open(name) })
@@ -187,10 +174,6 @@ func TestFailedCreateOrOpenLeavesNothing(t *testing.T) {
 	}
 
 	leaked, err := childproc.LeakedFDs(before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(leaked) > 0 {
-		t.Errorf("after Create and Open failed (a segment too large to map, a segment of size 0), these file descriptors are still open: %v\nclose the file on every path out of Create and Open, the error paths too (a defer right after the open does it)", leaked)
-	}
+	require.NoError(t, err, "childproc.LeakedFDs(before)")
+	assert.Empty(t, leaked, "after Create and Open failed (a segment too large to map, a segment of size 0), these file descriptors are still open: %v\nclose the file on every path out of Create and Open, the error paths too (a defer right after the open does it)", leaked)
 }

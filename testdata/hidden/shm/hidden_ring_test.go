@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ipclab/ipclab/exercises/internal/childproc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
 )
@@ -116,12 +119,10 @@ func TestRingWrapEveryOffset(t *testing.T) {
 			}
 		}
 	})
-	if problem != "" {
-		t.Fatalf("in a ring of %d bytes, after %d messages sent: %s", capacity, sent, problem)
+	if problem != "" { // the error says what went wrong
+		require.FailNow(t, problem, "in a ring of %d bytes, after %d messages sent", capacity, sent)
 	}
-	if covered != capacity {
-		t.Fatalf("test bug: records started at only %d of the %d offsets", covered, capacity)
-	}
+	require.Equal(t, capacity, covered, "test bug: records started at only %d of the %d offsets", covered, capacity)
 }
 
 // TestRingStressAcrossProcesses runs two streams of 10000 messages at
@@ -143,25 +144,18 @@ func TestRingStressAcrossProcesses(t *testing.T) {
 	producer := startChild(t, "the producer process", "produce", name, strconv.Itoa(inOff), strconv.Itoa(inSz), strconv.Itoa(maxLen), "0", strconv.Itoa(count), "1")
 	consumer := startChild(t, "the consumer process", "consume", name, strconv.Itoa(outOff), strconv.Itoa(outS), strconv.Itoa(maxLen), "0", "0")
 	defer func() { // also when the test stops early: what the children found explains it
-		for _, p := range producer.problems() {
-			t.Errorf("the producer process: %s", p)
-		}
-		for _, p := range consumer.problems() {
-			t.Errorf("the consumer process found: %s", p)
-		}
+		producer.noProblems(t)
+		consumer.noProblems(t)
 	}()
 
 	var sendErr error
 	sending := testkit.Go(func() { sendErr = sendAll(RingAt(seg, outOff, outS), 0, count, maxLen, true) })
 	receiveChecked(t, 3*testkit.Patience, RingAt(seg, inOff, inSz), 0, count, maxLen, "the producer process")
 	sending.Finishes(t, testkit.Patience, fmt.Sprintf("sending %d messages to the consumer process", count))
-	if sendErr != nil {
-		t.Errorf("to the consumer process: %v", sendErr)
-	}
+	assert.NoError(t, sendErr, "sending to the consumer process")
 	line := consumer.waitLine(t, testkit.Patience, "eof ")
-	if got := line[len("eof "):]; got != strconv.Itoa(count) {
-		t.Errorf("the consumer process received %s messages and then io.EOF, want %d", got, count)
-	}
+	got := line[len("eof "):]
+	assert.Equal(t, strconv.Itoa(count), got, "the consumer process received %s messages and then io.EOF, want %d", got, count)
 	producer.wait(t, testkit.Patience)
 	consumer.wait(t, testkit.Patience)
 }
@@ -182,23 +176,16 @@ func TestEndOfStreamAcrossProcesses(t *testing.T) {
 	for seq := 0; seq < 3; seq++ {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("r.Send(message %d)", seq), func() { err = p.Send(message(seq, maxLen)) })
-		if err != nil {
-			t.Fatalf("r.Send(message %d) = %s, want nil", seq, errName(err))
-		}
+		require.NoError(t, err, "r.Send(message %d) = %s, want nil", seq, errName(err))
 		c.waitLine(t, testkit.Patience, "got "+strconv.Itoa(seq))
 	}
 	c.quiet(t, 2*testkit.Grace, "eof", "its r.Receive(buf) on the empty, open ring")
-	if err := p.Close(); err != nil {
-		t.Fatalf("r.Close() = %s, want nil", errName(err))
-	}
+	closeErr := p.Close()
+	require.NoError(t, closeErr, "r.Close() = %s, want nil", errName(closeErr))
 	line := c.waitLine(t, testkit.Patience, "eof")
-	if line != "eof 3" {
-		t.Errorf("the consumer process printed %q, want \"eof 3\" (3 messages, then io.EOF)", line)
-	}
+	assert.Equal(t, "eof 3", line, "the consumer process printed %q, want \"eof 3\" (3 messages, then io.EOF)", line)
 	c.wait(t, testkit.Patience)
-	for _, pr := range c.problems() {
-		t.Errorf("the consumer process found: %s", pr)
-	}
+	c.noProblems(t)
 
 	// The producer is another process, and has exited before the consumer
 	// starts: what it sent, and its Close, are in the segment. (40
@@ -217,7 +204,7 @@ func TestEndOfStreamAcrossProcesses(t *testing.T) {
 	var err error
 	r := RingAt(seg, off3, size)
 	testkit.Within(t, testkit.Patience, "r.Receive(buf) (the producer process closed the ring and sent nothing)", func() { n, err = r.Receive(make([]byte, maxLen)) })
-	if n != 0 || !testkit.Is(err, io.EOF) {
-		t.Errorf("r.Receive(buf) = %d, %s on a ring that a producer process closed without sending, want 0, io.EOF", n, errName(err))
+	if assert.Zero(t, n, "r.Receive(buf) = %d, %s on a ring that a producer process closed without sending, want 0, io.EOF", n, errName(err)) {
+		testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s on a ring that a producer process closed without sending, want 0, io.EOF", n, errName(err))
 	}
 }
