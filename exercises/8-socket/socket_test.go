@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // ---------------------------------------------------------------------------
@@ -121,9 +123,7 @@ func readFrameNow(t *testing.T, r io.Reader, max int, what string) ([]byte, erro
 func listenTCP(t *testing.T) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen(\"tcp\", \"127.0.0.1:0\") = %v", err)
-	}
+	require.NoError(t, err, `net.Listen("tcp", "127.0.0.1:0")`)
 	t.Cleanup(func() { l.Close() })
 	return l
 }
@@ -134,18 +134,14 @@ func listenTCP(t *testing.T) net.Listener {
 func listenUnix(t *testing.T) net.Listener {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatalf("os.MkdirTemp: %v", err)
-	}
+	require.NoError(t, err, `os.MkdirTemp("", "sock")`)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	path := filepath.Join(dir, "s")
 	l, err := net.Listen("unix", path)
-	if err != nil {
-		if runtime.GOOS == "windows" {
-			t.Skipf("net.Listen(\"unix\", %q) = %v: this Windows has no Unix sockets (Windows 10 1803 or newer has them)", path, err)
-		}
-		t.Fatalf("net.Listen(\"unix\", %q) = %v, want a listener: %s has Unix sockets, so this test fails rather than skips (is something leaking file descriptors?)", path, err, runtime.GOOS)
+	if err != nil && runtime.GOOS == "windows" {
+		t.Skipf("net.Listen(\"unix\", %q) = %v: this Windows has no Unix sockets (Windows 10 1803 or newer has them)", path, err)
 	}
+	require.NoError(t, err, "net.Listen(\"unix\", %q), want a listener: %s has Unix sockets, so this test fails rather than skips (is something leaking file descriptors?)", path, runtime.GOOS)
 	t.Cleanup(func() { l.Close() })
 	return l
 }
@@ -245,9 +241,7 @@ func (r *running) serveReturned(t *testing.T, after string) {
 	t.Helper()
 	for i, op := range r.serve {
 		op.Finishes(t, testkit.Patience, "srv.Serve(l) after "+after)
-		if !testkit.Is(r.errs[i], ErrServerClosed) {
-			t.Errorf("srv.Serve(l) = %s after %s, want ErrServerClosed", errName(r.errs[i]), after)
-		}
+		testkit.ErrorIs(t, r.errs[i], ErrServerClosed, "srv.Serve(l) = %s after %s, want ErrServerClosed", errName(r.errs[i]), after)
 	}
 }
 
@@ -255,9 +249,7 @@ func (r *running) serveReturned(t *testing.T, after string) {
 func dial(t *testing.T, l net.Listener) net.Conn {
 	t.Helper()
 	conn, err := net.DialTimeout(l.Addr().Network(), l.Addr().String(), testkit.Patience)
-	if err != nil {
-		t.Fatalf("net.Dial(%q, %q) = %v", l.Addr().Network(), l.Addr().String(), err)
-	}
+	require.NoError(t, err, "net.Dial(%q, %q)", l.Addr().Network(), l.Addr().String())
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
@@ -283,7 +275,7 @@ func waitClients(t *testing.T, srv *Server, n int, why string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("srv.Clients() = %d for %v, want %d (%s)", got, testkit.Patience, n, why)
+			require.Equal(t, n, got, "srv.Clients() = %d for %v, want %d (%s)", got, testkit.Patience, n, why)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -348,9 +340,7 @@ func isTimeout(err error) bool {
 // goroutine.
 func mustSend(t *testing.T, conn net.Conn, name string, payload []byte) {
 	t.Helper()
-	if err := sendFrame(conn, payload); err != nil {
-		t.Fatalf("client %s: sending a frame of %d bytes to the server: %v", name, len(payload), err)
-	}
+	require.NoError(t, sendFrame(conn, payload), "client %s: sending a frame of %d bytes to the server", name, len(payload))
 }
 
 // mustReceive reads the next frame of the client called name and checks
@@ -358,14 +348,9 @@ func mustSend(t *testing.T, conn net.Conn, name string, payload []byte) {
 func mustReceive(t *testing.T, conn net.Conn, name string, want []byte, what string) {
 	t.Helper()
 	got, err := recvFrame(conn, testkit.Patience)
-	switch {
-	case isTimeout(err):
-		t.Fatalf("client %s received nothing within %v, want %s", name, testkit.Patience, what)
-	case err != nil:
-		t.Fatalf("client %s: reading the next frame (%s): %v", name, what, err)
-	case !bytes.Equal(got, want):
-		t.Fatalf("client %s received %s, want %s", name, show(got), what)
-	}
+	require.False(t, isTimeout(err), "client %s received nothing within %v, want %s", name, testkit.Patience, what)
+	require.NoError(t, err, "client %s: reading the next frame (%s)", name, what)
+	require.True(t, bytes.Equal(got, want), "client %s received %s, want %s", name, show(got), what)
 }
 
 // show quotes a short payload and sums up a long one.
@@ -391,10 +376,8 @@ func expectEnd(t *testing.T, conn net.Conn, name, after string) {
 		if err == nil {
 			continue
 		}
-		if isTimeout(err) {
-			t.Fatalf("client %s: its connection was still open %v after %s (read %d more bytes, then nothing): the server must close every connection",
-				name, testkit.Patience, after, extra)
-		}
+		require.False(t, isTimeout(err), "client %s: its connection was still open %v after %s (read %d more bytes, then nothing): the server must close every connection",
+			name, testkit.Patience, after, extra)
 		return
 	}
 }
@@ -407,32 +390,26 @@ func TestWriteFrameGoldenBytes(t *testing.T) {
 	for _, tc := range goldenFrames {
 		var buf bytes.Buffer
 		err := writeFrameNow(t, &buf, tc.payload, "WriteFrame(&buf, "+tc.name+")")
-		if err != nil {
-			t.Errorf("WriteFrame(&buf, %s) = %v, want nil", tc.name, err)
+		if !assert.NoError(t, err, "WriteFrame(&buf, %s)", tc.name) {
 			continue
 		}
-		if got := buf.Bytes(); !bytes.Equal(got, tc.wire) {
-			t.Errorf("WriteFrame(&buf, %s) wrote %s, want %s: %s",
-				tc.name, hexStart(got), hexStart(tc.wire), describePrefix(got, uint32(len(tc.payload))))
-		}
+		got := buf.Bytes()
+		assert.True(t, bytes.Equal(got, tc.wire), "WriteFrame(&buf, %s) wrote %s, want %s: %s",
+			tc.name, hexStart(got), hexStart(tc.wire), describePrefix(got, uint32(len(tc.payload))))
 	}
 
 	// The limit: MaxFrame bytes is a frame, one more is not.
 	var buf bytes.Buffer
-	if err := writeFrameNow(t, &buf, make([]byte, MaxFrame), "WriteFrame(&buf, MaxFrame bytes)"); err != nil {
-		t.Errorf("WriteFrame(&buf, a payload of MaxFrame = %d bytes) = %v, want nil (the limit itself is allowed)", MaxFrame, err)
-	} else if got, want := buf.Bytes()[:4], []byte{0x00, 0x10, 0x00, 0x00}; buf.Len() != 4+MaxFrame || !bytes.Equal(got, want) {
-		t.Errorf("WriteFrame(&buf, MaxFrame bytes) wrote %d bytes starting [% x], want %d bytes starting [% x]",
+	err := writeFrameNow(t, &buf, make([]byte, MaxFrame), "WriteFrame(&buf, MaxFrame bytes)")
+	if assert.NoError(t, err, "WriteFrame(&buf, a payload of MaxFrame = %d bytes) (the limit itself is allowed)", MaxFrame) {
+		got, want := buf.Bytes()[:4], []byte{0x00, 0x10, 0x00, 0x00}
+		assert.True(t, buf.Len() == 4+MaxFrame && bytes.Equal(got, want), "WriteFrame(&buf, MaxFrame bytes) wrote %d bytes starting [% x], want %d bytes starting [% x]",
 			buf.Len(), got, 4+MaxFrame, want)
 	}
 	buf.Reset()
-	err := writeFrameNow(t, &buf, make([]byte, MaxFrame+1), "WriteFrame(&buf, MaxFrame+1 bytes)")
-	if !testkit.Is(err, ErrFrameTooLarge) {
-		t.Errorf("WriteFrame(&buf, a payload of MaxFrame+1 bytes) = %s, want ErrFrameTooLarge", errName(err))
-	}
-	if buf.Len() != 0 {
-		t.Errorf("WriteFrame(&buf, a payload of MaxFrame+1 bytes) wrote %d bytes, want none (a refused frame must leave the stream untouched)", buf.Len())
-	}
+	err = writeFrameNow(t, &buf, make([]byte, MaxFrame+1), "WriteFrame(&buf, MaxFrame+1 bytes)")
+	testkit.ErrorIs(t, err, ErrFrameTooLarge, "WriteFrame(&buf, a payload of MaxFrame+1 bytes) = %s, want ErrFrameTooLarge", errName(err))
+	assert.Zero(t, buf.Len(), "WriteFrame(&buf, a payload of MaxFrame+1 bytes) wrote %d bytes, want none (a refused frame must leave the stream untouched)", buf.Len())
 }
 
 func TestReadFrameGoldenBytes(t *testing.T) {
@@ -444,25 +421,24 @@ func TestReadFrameGoldenBytes(t *testing.T) {
 	r := bytes.NewReader(stream)
 	for _, tc := range goldenFrames {
 		got, err := readFrameNow(t, r, MaxFrame, "ReadFrame(r, MaxFrame) on "+tc.name)
-		if err != nil {
-			t.Fatalf("ReadFrame(r, MaxFrame) = %v on the frame %s, want its payload", err, hexStart(tc.wire))
-		}
-		if !bytes.Equal(got, tc.payload) {
-			t.Fatalf("ReadFrame(r, MaxFrame) on the frame %s returned %s, want %s (the prefix is a big-endian length: [00 01 11 70] is 70000)",
-				hexStart(tc.wire), hexStart(got), hexStart(tc.payload))
-		}
+		require.NoError(t, err, "ReadFrame(r, MaxFrame) on the frame %s, want its payload", hexStart(tc.wire))
+		require.True(t, bytes.Equal(got, tc.payload), "ReadFrame(r, MaxFrame) on the frame %s returned %s, want %s (the prefix is a big-endian length: [00 01 11 70] is 70000)",
+			hexStart(tc.wire), hexStart(got), hexStart(tc.payload))
 	}
-	if _, err := readFrameNow(t, r, MaxFrame, "ReadFrame(r, MaxFrame) at the end of the stream"); !testkit.Is(err, io.EOF) {
-		t.Errorf("ReadFrame(r, MaxFrame) at the end of the stream, between frames, = %s, want io.EOF", errName(err))
-	}
+	_, err := readFrameNow(t, r, MaxFrame, "ReadFrame(r, MaxFrame) at the end of the stream")
+	testkit.ErrorIs(t, err, io.EOF, "ReadFrame(r, MaxFrame) at the end of the stream, between frames, = %s, want io.EOF", errName(err))
 
 	// max is the largest payload accepted; max <= 0 means MaxFrame.
 	three := []byte{0x00, 0x00, 0x00, 0x03, 'a', 'b', 'c'}
-	if got, err := readFrameNow(t, bytes.NewReader(three), 3, "ReadFrame(r, 3)"); err != nil || string(got) != "abc" {
-		t.Errorf("ReadFrame(r, 3) on [% x] = %q, %v, want \"abc\", nil (a payload of exactly max bytes is allowed)", three, got, err)
-	}
-	if got, err := readFrameNow(t, bytes.NewReader(three), 0, "ReadFrame(r, 0)"); err != nil || string(got) != "abc" {
-		t.Errorf("ReadFrame(r, 0) on [% x] = %q, %v, want \"abc\", nil (max 0 means MaxFrame)", three, got, err)
+	for _, tc := range []struct {
+		max int
+		why string
+	}{{3, "a payload of exactly max bytes is allowed"}, {0, "max 0 means MaxFrame"}} {
+		what := fmt.Sprintf("ReadFrame(r, %d)", tc.max)
+		got, err := readFrameNow(t, bytes.NewReader(three), tc.max, what)
+		if assert.NoError(t, err, "%s on [% x], want \"abc\" (%s)", what, three, tc.why) {
+			assert.Equal(t, "abc", string(got), "%s on [% x] (%s)", what, three, tc.why)
+		}
 	}
 }
 
@@ -490,13 +466,13 @@ func TestReadFrameBadInput(t *testing.T) {
 	for _, tc := range tests {
 		r := bytes.NewReader(tc.stream)
 		got, err := readFrameNow(t, r, tc.max, "ReadFrame(r, max) on "+tc.name)
-		if !testkit.Is(err, tc.want) {
-			t.Errorf("ReadFrame(r, %d) on %s [% x] = %s, %s, want %s (%s)", tc.max, tc.name, tc.stream, show(got), errName(err), errName(tc.want), tc.why)
+		if !testkit.ErrorIs(t, err, tc.want, "ReadFrame(r, %d) on %s [% x] = %s, %s, want %s (%s)", tc.max, tc.name, tc.stream, show(got), errName(err), errName(tc.want), tc.why) {
 			continue
 		}
-		if tc.want == ErrFrameTooLarge && r.Len() != len(tc.stream)-4 {
-			t.Errorf("ReadFrame(r, %d) on %s read %d bytes, want 4: a frame that is too large must be refused as soon as its prefix is read, before reading (or allocating) anything more",
-				tc.max, tc.name, len(tc.stream)-r.Len())
+		if tc.want == ErrFrameTooLarge {
+			read := len(tc.stream) - r.Len()
+			assert.Equal(t, 4, read, "ReadFrame(r, %d) on %s read %d bytes, want 4: a frame that is too large must be refused as soon as its prefix is read, before reading (or allocating) anything more",
+				tc.max, tc.name, read)
 		}
 	}
 }
@@ -511,9 +487,7 @@ func TestFramesOverTCP(t *testing.T) {
 	accepted := testkit.Go(func() { server, aerr = l.Accept() })
 	client := dial(t, l)
 	accepted.Finishes(t, testkit.Patience, "l.Accept()")
-	if aerr != nil {
-		t.Fatalf("l.Accept() = %v", aerr)
-	}
+	require.NoError(t, aerr, "l.Accept()")
 	defer server.Close()
 
 	// A 1 MiB frame does not fit in the socket's buffers: the reader gets
@@ -534,24 +508,17 @@ func TestFramesOverTCP(t *testing.T) {
 		dir.to.SetReadDeadline(time.Now().Add(testkit.Patience))
 		for i, want := range payloads {
 			got, err := readFrameNow(t, dir.to, MaxFrame, dir.name+": ReadFrame(conn, MaxFrame)")
-			if err != nil {
-				t.Fatalf("%s: ReadFrame(conn, MaxFrame) = %v for frame %d (%d bytes), want its payload", dir.name, err, i, len(want))
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s: ReadFrame(conn, MaxFrame) returned %s for frame %d, want %s (a single Read may return only part of what was sent: keep reading)",
-					dir.name, hexStart(got), i, hexStart(want))
-			}
+			require.NoError(t, err, "%s: ReadFrame(conn, MaxFrame) for frame %d (%d bytes), want its payload", dir.name, i, len(want))
+			require.True(t, bytes.Equal(got, want), "%s: ReadFrame(conn, MaxFrame) returned %s for frame %d, want %s (a single Read may return only part of what was sent: keep reading)",
+				dir.name, hexStart(got), i, hexStart(want))
 		}
 		writer.Finishes(t, testkit.Patience, dir.name+": WriteFrame(conn, p) for every frame")
-		if werr != nil {
-			t.Fatalf("%s: WriteFrame(conn, p) = %v, want nil", dir.name, werr)
-		}
+		require.NoError(t, werr, "%s: WriteFrame(conn, p)", dir.name)
 	}
 	client.Close()
 	server.SetReadDeadline(time.Now().Add(testkit.Patience))
-	if _, err := readFrameNow(t, server, MaxFrame, "ReadFrame(conn, MaxFrame) after the other end closed"); !testkit.Is(err, io.EOF) {
-		t.Errorf("ReadFrame(conn, MaxFrame) after the other end closed = %s, want io.EOF", errName(err))
-	}
+	_, err := readFrameNow(t, server, MaxFrame, "ReadFrame(conn, MaxFrame) after the other end closed")
+	testkit.ErrorIs(t, err, io.EOF, "ReadFrame(conn, MaxFrame) after the other end closed = %s, want io.EOF", errName(err))
 }
 
 // ---------------------------------------------------------------------------
@@ -623,28 +590,23 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
-	if open, accepted := l.open(); open != 0 {
-		t.Errorf("after srv.Close() returned, %d of the %d connections the server accepted were still open: Close must close every connection before it returns", open, accepted)
-	}
+	assert.NoError(t, err, "srv.Close()")
+	open, accepted := l.open()
+	assert.Zero(t, open, "after srv.Close() returned, %d of the %d connections the server accepted were still open: Close must close every connection before it returns", open, accepted)
 	r.serveReturned(t, "srv.Close()")
 	for i, c := range conns {
 		expectEnd(t, c, names[i], "srv.Close()")
 	}
-	if n := clientsNow(t, srv); n != 0 {
-		t.Errorf("srv.Clients() = %d after srv.Close(), want 0", n)
-	}
-	if c, err := net.DialTimeout("tcp", l.Addr().String(), testkit.Patience); err == nil {
+	n := clientsNow(t, srv)
+	assert.Zero(t, n, "srv.Clients() = %d after srv.Close(), want 0", n)
+	c, err := net.DialTimeout("tcp", l.Addr().String(), testkit.Patience)
+	if err == nil {
 		c.Close()
-		t.Errorf("net.Dial to the server after srv.Close() succeeded, want it refused: Close must close the listener")
 	}
+	assert.Error(t, err, "net.Dial to the server after srv.Close() succeeded, want it refused: Close must close the listener")
 	var again error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) after srv.Close()", func() { again = srv.Serve(listenTCP(t)) })
-	if !testkit.Is(again, ErrServerClosed) {
-		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrServerClosed", errName(again))
-	}
+	testkit.ErrorIs(t, again, ErrServerClosed, "srv.Serve(l) on a closed server = %s, want ErrServerClosed", errName(again))
 }
 
 // ---------------------------------------------------------------------------
@@ -710,9 +672,7 @@ func (s *udpServer) received() map[uint32]int {
 func listenUDP(t *testing.T) *net.UDPConn {
 	t.Helper()
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatalf("net.ListenUDP(\"udp4\", 127.0.0.1:0) = %v", err)
-	}
+	require.NoError(t, err, `net.ListenUDP("udp4", 127.0.0.1:0)`)
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
@@ -741,20 +701,13 @@ func TestCallRetriesAfterLoss(t *testing.T) {
 
 	for _, req := range []string{"ping", ""} {
 		got, err := callNow(t, cl, context.Background(), addr, req)
-		if err != nil {
-			t.Fatalf("cl.Call(ctx, addr, %q) = %v, want \"re:%s\" (the server drops the first 2 datagrams of each request; Attempts is 5)", req, err, req)
-		}
-		if want := "re:" + req; string(got) != want {
-			t.Fatalf("cl.Call(ctx, addr, %q) = %q, want %q", req, got, want)
-		}
+		require.NoError(t, err, "cl.Call(ctx, addr, %q), want \"re:%s\" (the server drops the first 2 datagrams of each request; Attempts is 5)", req, req)
+		want := "re:" + req
+		require.Equal(t, want, string(got), "cl.Call(ctx, addr, %q) = %q, want %q", req, got, want)
 	}
 	seen := srv.received()
-	if len(seen) != 2 {
-		t.Errorf("the server saw %d different request IDs for 2 calls, want 2 (one ID per call, the same ID on every attempt of a call): %v", len(seen), seen)
-	}
+	assert.Len(t, seen, 2, "the server saw %d different request IDs for 2 calls, want 2 (one ID per call, the same ID on every attempt of a call): %v", len(seen), seen)
 	for id, n := range seen {
-		if n < 3 {
-			t.Errorf("the server got %d datagrams with request ID %d, want at least 3 (two dropped, one answered)", n, id)
-		}
+		assert.GreaterOrEqual(t, n, 3, "the server got %d datagrams with request ID %d, want at least 3 (two dropped, one answered)", n, id)
 	}
 }

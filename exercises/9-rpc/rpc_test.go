@@ -35,6 +35,8 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The golden frames of README.md, byte for byte, and the values in them
@@ -89,24 +91,19 @@ func TestRequestGoldenBytes(t *testing.T) {
 	for _, tc := range cases {
 		label := fmt.Sprintf("AppendRequest(nil, %s)", showRequest(tc.req))
 		got, err := rpc.AppendRequest(nil, tc.req)
-		if err != nil {
-			t.Errorf("%s = %v, want the frame", label, errText(err))
+		if !assert.NoError(t, err, "%s = %v, want the frame", label, errText(err)) {
 			continue
 		}
 		checkBytes(t, label, got, tc.golden, requestFields(len(tc.req.Method), len(tc.req.Args)))
 
 		back, err := rpc.ReadRequest(bytes.NewReader(tc.golden))
-		if err != nil || !sameRequest(back, tc.req) {
-			t.Errorf("ReadRequest(the golden frame of %s) = %s, %v, want the request, nil\nthe golden frame:\n%s", showRequest(tc.req), showRequest(back), errText(err), dump(tc.golden, 0))
-		}
+		assert.True(t, err == nil && sameRequest(back, tc.req), "ReadRequest(the golden frame of %s) = %s, %v, want the request, nil\nthe golden frame:\n%s", showRequest(tc.req), showRequest(back), errText(err), dump(tc.golden, 0))
 	}
 
 	// AppendRequest appends: what b held stays in front.
 	prefix := []byte("prefix")
 	got, err := rpc.AppendRequest(prefix, cases[0].req)
-	if err != nil || !bytes.HasPrefix(got, []byte("prefix")) {
-		t.Errorf("AppendRequest([]byte(\"prefix\"), ...) = %s, %v, want \"prefix\" followed by the frame", showBytes(got), errText(err))
-	} else {
+	if assert.True(t, err == nil && bytes.HasPrefix(got, []byte("prefix")), "AppendRequest([]byte(\"prefix\"), ...) = %s, %v, want \"prefix\" followed by the frame", showBytes(got), errText(err)) {
 		checkBytes(t, "AppendRequest([]byte(\"prefix\"), ...) after the prefix", got[len(prefix):], goldenAdd, requestFields(3, 16))
 	}
 
@@ -115,13 +112,10 @@ func TestRequestGoldenBytes(t *testing.T) {
 	stream := bytes.NewReader(append(append([]byte(nil), goldenAdd...), cases[1].golden...))
 	for i, want := range []rpc.Request{cases[0].req, cases[1].req} {
 		got, err := rpc.ReadRequest(stream)
-		if err != nil || !sameRequest(got, want) {
-			t.Fatalf("ReadRequest(two frames back to back), call %d = %s, %v, want %s, nil (does it read exactly one frame?)", i+1, showRequest(got), errText(err), showRequest(want))
-		}
+		require.True(t, err == nil && sameRequest(got, want), "ReadRequest(two frames back to back), call %d = %s, %v, want %s, nil (does it read exactly one frame?)", i+1, showRequest(got), errText(err), showRequest(want))
 	}
-	if _, err := rpc.ReadRequest(stream); err != io.EOF {
-		t.Errorf("ReadRequest(a stream with nothing left) = %s, want io.EOF (the stream ended cleanly between frames)", errText(err))
-	}
+	_, err = rpc.ReadRequest(stream)
+	assert.True(t, err == io.EOF, "ReadRequest(a stream with nothing left) = %s, want io.EOF (the stream ended cleanly between frames)", errText(err))
 }
 
 func TestReplyGoldenBytes(t *testing.T) {
@@ -151,20 +145,16 @@ func TestReplyGoldenBytes(t *testing.T) {
 	for _, tc := range cases {
 		label := fmt.Sprintf("AppendReply(nil, %s)", showReply(tc.reply))
 		got, err := rpc.AppendReply(nil, tc.reply)
-		if err != nil {
-			t.Errorf("%s = %v, want the frame", label, errText(err))
+		if !assert.NoError(t, err, "%s = %v, want the frame", label, errText(err)) {
 			continue
 		}
 		checkBytes(t, label, got, tc.golden, replyFields(len(tc.reply.Payload)))
 
 		back, err := rpc.ReadReply(bytes.NewReader(tc.golden))
-		if err != nil || !sameReply(back, tc.reply) {
-			t.Errorf("ReadReply(the golden frame of %s) = %s, %v, want the reply, nil\nthe golden frame:\n%s", showReply(tc.reply), showReply(back), errText(err), dump(tc.golden, 0))
-		}
+		assert.True(t, err == nil && sameReply(back, tc.reply), "ReadReply(the golden frame of %s) = %s, %v, want the reply, nil\nthe golden frame:\n%s", showReply(tc.reply), showReply(back), errText(err), dump(tc.golden, 0))
 	}
-	if _, err := rpc.ReadReply(bytes.NewReader(nil)); err != io.EOF {
-		t.Errorf("ReadReply(an empty stream) = %s, want io.EOF", errText(err))
-	}
+	_, err := rpc.ReadReply(bytes.NewReader(nil))
+	assert.True(t, err == io.EOF, "ReadReply(an empty stream) = %s, want io.EOF", errText(err))
 }
 
 func TestValueGoldenBytes(t *testing.T) {
@@ -181,9 +171,7 @@ func TestValueGoldenBytes(t *testing.T) {
 		label := fmt.Sprintf("AppendInt64(nil, %d)", tc.v)
 		checkBytes(t, label, rpc.AppendInt64(nil, tc.v), unhex(tc.golden), valueFields(1, "int64"))
 		v, rest, err := rpc.ConsumeInt64(append(unhex(tc.golden), 0xee))
-		if v != tc.v || err != nil || !bytes.Equal(rest, []byte{0xee}) {
-			t.Errorf("ConsumeInt64([%s ee]) = %d, %s, %s, want %d, [ee], nil", tc.golden, v, showBytes(rest), errText(err), tc.v)
-		}
+		assert.True(t, v == tc.v && err == nil && bytes.Equal(rest, []byte{0xee}), "ConsumeInt64([%s ee]) = %d, %s, %s, want %d, [ee], nil", tc.golden, v, showBytes(rest), errText(err), tc.v)
 	}
 	floats := []struct {
 		v      float64
@@ -197,9 +185,7 @@ func TestValueGoldenBytes(t *testing.T) {
 		label := fmt.Sprintf("AppendFloat64(nil, %g)", tc.v)
 		checkBytes(t, label, rpc.AppendFloat64(nil, tc.v), unhex(tc.golden), valueFields(1, "float64"))
 		v, rest, err := rpc.ConsumeFloat64(unhex(tc.golden))
-		if v != tc.v || err != nil || len(rest) != 0 {
-			t.Errorf("ConsumeFloat64([%s]) = %g, %s, %s, want %g, [], nil", tc.golden, v, showBytes(rest), errText(err), tc.v)
-		}
+		assert.True(t, v == tc.v && err == nil && len(rest) == 0, "ConsumeFloat64([%s]) = %g, %s, %s, want %g, [], nil", tc.golden, v, showBytes(rest), errText(err), tc.v)
 	}
 
 	// Values follow each other, and appending keeps what was there.
@@ -211,12 +197,10 @@ func TestValueGoldenBytes(t *testing.T) {
 	// Too few bytes is an error, not a panic and not a made-up number.
 	for n := 0; n < 8; n++ {
 		short := make([]byte, n)
-		if _, _, err := rpc.ConsumeInt64(short); !testkit.Is(err, rpc.ErrBadFrame) {
-			t.Errorf("ConsumeInt64(%d bytes) = %s, want ErrBadFrame (an int64 needs 8 bytes)", n, errText(err))
-		}
-		if _, _, err := rpc.ConsumeFloat64(short); !testkit.Is(err, rpc.ErrBadFrame) {
-			t.Errorf("ConsumeFloat64(%d bytes) = %s, want ErrBadFrame (a float64 needs 8 bytes)", n, errText(err))
-		}
+		_, _, err := rpc.ConsumeInt64(short)
+		testkit.ErrorIs(t, err, rpc.ErrBadFrame, "ConsumeInt64(%d bytes) = %s, want ErrBadFrame (an int64 needs 8 bytes)", n, errText(err))
+		_, _, err = rpc.ConsumeFloat64(short)
+		testkit.ErrorIs(t, err, rpc.ErrBadFrame, "ConsumeFloat64(%d bytes) = %s, want ErrBadFrame (a float64 needs 8 bytes)", n, errText(err))
 	}
 }
 
@@ -224,25 +208,19 @@ func TestCallRoundTrip(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	_, pn, c := setup(t)
 
-	if got := callInt(t, c, "add", ints(2, 40), "add(2, 40)"); got != 42 {
-		t.Errorf("add(2, 40) = %d, want 42", got)
-	}
-	if got := callInt(t, c, "add", ints(-7, 3), "add(-7, 3)"); got != -4 {
-		t.Errorf("add(-7, 3) = %d, want -4", got)
-	}
-	if got := callInt(t, c, "divide", ints(-9, 2), "divide(-9, 2)"); got != -4 {
-		t.Errorf("divide(-9, 2) = %d, want -4", got)
-	}
+	v := callInt(t, c, "add", ints(2, 40), "add(2, 40)")
+	assert.Equal(t, int64(42), v, "add(2, 40) = %d, want 42", v)
+	v = callInt(t, c, "add", ints(-7, 3), "add(-7, 3)")
+	assert.Equal(t, int64(-4), v, "add(-7, 3) = %d, want -4", v)
+	v = callInt(t, c, "divide", ints(-9, 2), "divide(-9, 2)")
+	assert.Equal(t, int64(-4), v, "divide(-9, 2) = %d, want -4", v)
 	big := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB, larger than any single read
-	if got := call(t, c, "echo", big, "echo of 64 KiB"); !bytes.Equal(got, big) {
-		t.Errorf("echo(64 KiB) = %s, want the same 64 KiB back", showBytes(got))
-	}
-	if got := call(t, c, "echo", nil, "echo of no arguments"); len(got) != 0 {
-		t.Errorf("echo(no arguments) = %s, want an empty result", showBytes(got))
-	}
-	if n := pn.dialCount(); n != 1 {
-		t.Errorf("the client dialled %d times for 5 calls, want once (its calls share one connection, made by the first call)", n)
-	}
+	got := call(t, c, "echo", big, "echo of 64 KiB")
+	assert.True(t, bytes.Equal(got, big), "echo(64 KiB) = %s, want the same 64 KiB back", showBytes(got))
+	got = call(t, c, "echo", nil, "echo of no arguments")
+	assert.Empty(t, got, "echo(no arguments) = %s, want an empty result", showBytes(got))
+	n := pn.dialCount()
+	assert.Equal(t, 1, n, "the client dialled %d times for 5 calls, want once (its calls share one connection, made by the first call)", n)
 }
 
 func TestRemoteErrors(t *testing.T) {
@@ -251,21 +229,16 @@ func TestRemoteErrors(t *testing.T) {
 
 	err := callErr(t, context.Background(), c, "divide", ints(1, 0), "the handler returns an error for a division by zero")
 	var re *rpc.RemoteError
-	if !errors.As(err, &re) {
-		t.Errorf("divide(1, 0) = %s, want a *RemoteError (the handler returned an error)", errText(err))
-	} else if re.Msg != "division by zero" {
-		t.Errorf("divide(1, 0) = &RemoteError{Msg: %q}, want Msg %q (the text of the handler's error)", re.Msg, "division by zero")
+	if assert.ErrorAs(t, err, &re, "divide(1, 0) = %s, want a *RemoteError (the handler returned an error)", errText(err)) {
+		assert.Equal(t, "division by zero", re.Msg, "divide(1, 0) = &RemoteError{Msg: %q}, want Msg %q (the text of the handler's error)", re.Msg, "division by zero")
 	}
 
 	err = callErr(t, context.Background(), c, "no.such.method", nil, "the server has no such method")
-	if !testkit.Is(err, rpc.ErrUnknownMethod) {
-		t.Errorf("c.Call(ctx, \"no.such.method\", nil) = %s, want an error wrapping ErrUnknownMethod", errText(err))
-	}
+	testkit.ErrorIs(t, err, rpc.ErrUnknownMethod, "c.Call(ctx, \"no.such.method\", nil) = %s, want an error wrapping ErrUnknownMethod", errText(err))
 
 	// A remote error does not harm the connection.
-	if got := callInt(t, c, "add", ints(20, 22), "after two calls that failed on the server"); got != 42 {
-		t.Errorf("add(20, 22) = %d, want 42", got)
-	}
+	got := callInt(t, c, "add", ints(20, 22), "after two calls that failed on the server")
+	assert.Equal(t, int64(42), got, "add(20, 22) = %d, want 42", got)
 }
 
 func TestConcurrentCalls(t *testing.T) {
@@ -274,30 +247,27 @@ func TestConcurrentCalls(t *testing.T) {
 	_, pn, c := setup(t)
 
 	const callers, calls = 16, 25
-	problems := make([]string, callers)
+	problems := make([]error, callers)
 	testkit.Together(t, callers, testkit.Patience, fmt.Sprintf("%d goroutines making %d calls each on one client", callers, calls), func(g int) {
 		for i := 0; i < calls; i++ {
 			args := []byte(fmt.Sprintf("caller %d, call %d", g, i))
 			got, err := c.Call(context.Background(), "echo", args)
 			if err != nil || !bytes.Equal(got, args) {
-				problems[g] = fmt.Sprintf("c.Call(ctx, \"echo\", %q) = %q, %s, want %q, nil (did a reply reach the wrong caller?)", args, got, errText(err), args)
+				problems[g] = fmt.Errorf("c.Call(ctx, \"echo\", %q) = %q, %s, want %q, nil (did a reply reach the wrong caller?)", args, got, errText(err), args)
 				return
 			}
 			sum, err := c.Call(context.Background(), "add", ints(int64(g), int64(1000*i)))
 			if want := ints(int64(g + 1000*i)); err != nil || !bytes.Equal(sum, want) {
-				problems[g] = fmt.Sprintf("add(%d, %d) = %s, %s, want %s, nil (did a reply reach the wrong caller?)", g, 1000*i, showBytes(sum), errText(err), showBytes(want))
+				problems[g] = fmt.Errorf("add(%d, %d) = %s, %s, want %s, nil (did a reply reach the wrong caller?)", g, 1000*i, showBytes(sum), errText(err), showBytes(want))
 				return
 			}
 		}
 	})
-	for _, p := range problems {
-		if p != "" {
-			t.Error(p)
-		}
+	for g, err := range problems {
+		assert.NoError(t, err, "caller %d: %v", g, err)
 	}
-	if n := pn.dialCount(); n != 1 {
-		t.Errorf("the client dialled %d times, want once (concurrent calls share one connection)", n)
-	}
+	n := pn.dialCount()
+	assert.Equal(t, 1, n, "the client dialled %d times, want once (concurrent calls share one connection)", n)
 }
 
 func TestCallDeadline(t *testing.T) {
@@ -310,27 +280,23 @@ func TestCallDeadline(t *testing.T) {
 	slow := goCall(ctx, c, "block", []byte("slow"))
 	ts.gate.wait(t, "after a call of block")
 	slow.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", slow.label, wait))
-	if !testkit.Is(slow.err, context.DeadlineExceeded) {
-		t.Fatalf("%s = %s, %s, want context.DeadlineExceeded (the reply had not come when the deadline passed)", slow.label, showBytes(slow.result), errText(slow.err))
+	if !testkit.ErrorIs(t, slow.err, context.DeadlineExceeded, "%s = %s, %s, want context.DeadlineExceeded (the reply had not come when the deadline passed)", slow.label, showBytes(slow.result), errText(slow.err)) {
+		t.FailNow()
 	}
 
 	// The client still works, and the late reply (which comes once the
 	// handler returns) goes nowhere.
-	if got := callInt(t, c, "add", ints(1, 2), "after a call that gave up at its deadline"); got != 3 {
-		t.Errorf("add(1, 2) = %d, want 3", got)
-	}
+	sum := callInt(t, c, "add", ints(1, 2), "after a call that gave up at its deadline")
+	assert.Equal(t, int64(3), sum, "add(1, 2) = %d, want 3", sum)
 	ts.gate.release()
-	if got := call(t, c, "echo", []byte("fresh"), "after the handler of the abandoned call returned"); string(got) != "fresh" {
-		t.Errorf("echo(\"fresh\") = %q, want \"fresh\" (was it handed the late reply of the call that gave up?)", got)
-	}
+	got := call(t, c, "echo", []byte("fresh"), "after the handler of the abandoned call returned")
+	assert.Equal(t, "fresh", string(got), "echo(\"fresh\") = %q, want \"fresh\" (was it handed the late reply of the call that gave up?)", got)
 
 	// A context that is done before the call: nothing to wait for.
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := callErr(t, done, c, "add", ints(1, 1), "ctx was cancelled before the call")
-	if !testkit.Is(err, context.Canceled) {
-		t.Errorf("c.Call(ctx, \"add\", ...) with ctx cancelled already = %s, want context.Canceled", errText(err))
-	}
+	testkit.ErrorIs(t, err, context.Canceled, "c.Call(ctx, \"add\", ...) with ctx cancelled already = %s, want context.Canceled", errText(err))
 }
 
 func TestServerRemembersCalls(t *testing.T) {
@@ -346,12 +312,8 @@ func TestServerRemembersCalls(t *testing.T) {
 	rc.send(t, encodeRequest(req), showRequest(req)+" again")
 	again := rc.receive(t, "the reply to "+showRequest(req)+", sent again")
 	want := rpc.Reply{ID: 1, Status: rpc.StatusOK, Payload: ints(1)}
-	if !sameReply(first, want) {
-		t.Fatalf("the reply to %s = %s, want %s (the first run of count)", showRequest(req), showReply(first), showReply(want))
-	}
-	if !sameReply(again, want) {
-		t.Errorf("the reply to %s sent a second time = %s, want %s: the server must remember that client 5 made call 1 already, and answer with the first run's result, not run the handler again", showRequest(req), showReply(again), showReply(want))
-	}
+	require.True(t, sameReply(first, want), "the reply to %s = %s, want %s (the first run of count)", showRequest(req), showReply(first), showReply(want))
+	assert.True(t, sameReply(again, want), "the reply to %s sent a second time = %s, want %s: the server must remember that client 5 made call 1 already, and answer with the first run's result, not run the handler again", showRequest(req), showReply(again), showReply(want))
 
 	// A new call ID is a new call; the same call ID from another client is
 	// another call too.
@@ -359,13 +321,10 @@ func TestServerRemembersCalls(t *testing.T) {
 		rc.send(t, encodeRequest(r), showRequest(r))
 		got := rc.receive(t, "the reply to "+showRequest(r))
 		want := rpc.Reply{ID: r.ID, Status: rpc.StatusOK, Payload: ints(int64(i + 2))}
-		if !sameReply(got, want) {
-			t.Errorf("the reply to %s = %s, want %s (a call the server had not seen: the handler must run; calls are known by client ID and call ID together)", showRequest(r), showReply(got), showReply(want))
-		}
+		assert.True(t, sameReply(got, want), "the reply to %s = %s, want %s (a call the server had not seen: the handler must run; calls are known by client ID and call ID together)", showRequest(r), showReply(got), showReply(want))
 	}
-	if n := ts.counted.Load(); n != 3 {
-		t.Errorf("the count handler ran %d times, want 3 (for three different calls, one of them sent twice)", n)
-	}
+	n := ts.counted.Load()
+	assert.Equal(t, int64(3), n, "the count handler ran %d times, want 3 (for three different calls, one of them sent twice)", n)
 }
 
 func TestRetryOnNewConnection(t *testing.T) {
@@ -385,20 +344,16 @@ func TestRetryOnNewConnection(t *testing.T) {
 	})
 	c := newClient(t, pn.dial)
 
-	if got := callInt(t, c, "count", nil, "its first connection broke, and a second one works"); got != 1 {
-		t.Errorf("count() = %d, want 1 (the handler had not run before)", got)
-	}
+	got := callInt(t, c, "count", nil, "its first connection broke, and a second one works")
+	assert.Equal(t, int64(1), got, "count() = %d, want 1 (the handler had not run before)", got)
 	select {
 	case first := <-firsts:
-		if first.Method != "count" {
-			t.Errorf("the first connection received %s, want the request of count()", showRequest(first))
-		}
+		assert.Equal(t, "count", first.Method, "the first connection received %s, want the request of count()", showRequest(first))
 	default:
-		t.Errorf("the first connection never received a request, want the request of count()")
+		assert.Fail(t, "the first connection never received a request, want the request of count()")
 	}
-	if n := pn.dialCount(); n != 2 {
-		t.Errorf("the client dialled %d times, want 2 (the first connection broke before the reply came; the call is sent again on a new one)", n)
-	}
+	n := pn.dialCount()
+	assert.Equal(t, 2, n, "the client dialled %d times, want 2 (the first connection broke before the reply came; the call is sent again on a new one)", n)
 }
 
 func TestDeadServerWakesCalls(t *testing.T) {
@@ -425,15 +380,13 @@ func TestDeadServerWakesCalls(t *testing.T) {
 		select {
 		case <-arrived:
 		case <-timerC(t):
-			t.Fatalf("only %d of the %d calls reached the server within %v", i, n, testkit.Patience)
+			require.FailNow(t, fmt.Sprintf("only %d of the %d calls reached the server within %v", i, n, testkit.Patience))
 		}
 	}
 	pn.takeDown(true) // the server dies: its connections close, and dials fail
 	for _, pc := range calls {
 		pc.Finishes(t, testkit.Patience, pc.label+", waiting when the server died,")
-		if !testkit.Is(pc.err, rpc.ErrConnLost) {
-			t.Errorf("%s = %s, %s, want an error wrapping ErrConnLost (the connection closed, and no new one could be made)", pc.label, showBytes(pc.result), errText(pc.err))
-		}
+		testkit.ErrorIs(t, pc.err, rpc.ErrConnLost, "%s = %s, %s, want an error wrapping ErrConnLost (the connection closed, and no new one could be made)", pc.label, showBytes(pc.result), errText(pc.err))
 	}
 
 	// A server that cannot be reached at all: MaxAttempts dials, then an
@@ -442,12 +395,9 @@ func TestDeadServerWakesCalls(t *testing.T) {
 	down.takeDown(false)
 	c2 := newClient(t, down.dial)
 	err := callErr(t, context.Background(), c2, "add", ints(1, 1), "the server is down")
-	if !testkit.Is(err, rpc.ErrConnLost) {
-		t.Errorf("c.Call(ctx, \"add\", ...) with the server down = %s, want an error wrapping ErrConnLost", errText(err))
-	}
-	if got := down.dialCount(); got != rpc.MaxAttempts {
-		t.Errorf("the client dialled %d times for one call to a server that is down, want MaxAttempts = %d", got, rpc.MaxAttempts)
-	}
+	testkit.ErrorIs(t, err, rpc.ErrConnLost, "c.Call(ctx, \"add\", ...) with the server down = %s, want an error wrapping ErrConnLost", errText(err))
+	dials := down.dialCount()
+	assert.Equal(t, rpc.MaxAttempts, dials, "the client dialled %d times for one call to a server that is down, want MaxAttempts = %d", dials, rpc.MaxAttempts)
 }
 
 // ---------------------------------------------------------------------
@@ -593,8 +543,7 @@ func checkBytes(t *testing.T, call string, got, want []byte, fields []field) boo
 		fmt.Fprintf(&sb, "; the first %d bytes are right, and then come %d bytes too many", len(want), len(got)-len(want))
 	}
 	fmt.Fprintf(&sb, "\nwant:\n%sgot:\n%s", dump(want, at), dump(got, at))
-	t.Error(sb.String())
-	return false
+	return assert.Fail(t, "the bytes are not the golden ones", sb.String())
 }
 
 // hint guesses the mistake behind a wrong fixed-width field.
@@ -640,8 +589,20 @@ func showBytes(b []byte) string {
 	return fmt.Sprintf("[% x ...] (%d bytes)", b[:16], len(b))
 }
 
+// showText quotes a short string and abbreviates a long one: a method
+// name can be MaxMethod bytes long, and an error may quote it, but a
+// failure message must stay short enough to read (testify drops a line of
+// over 64 KiB from its output altogether).
+func showText(s string) string {
+	const show = 200
+	if len(s) <= show {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", s[:show], len(s))
+}
+
 func showRequest(r rpc.Request) string {
-	return fmt.Sprintf("Request{Client: %#x, ID: %d, Method: %q, Args: %s}", r.Client, r.ID, r.Method, showBytes(r.Args))
+	return fmt.Sprintf("Request{Client: %#x, ID: %d, Method: %s, Args: %s}", r.Client, r.ID, showText(r.Method), showBytes(r.Args))
 }
 
 func showReply(r rpc.Reply) string {
@@ -846,7 +807,7 @@ func (g *gate) wait(t *testing.T, why string) string {
 	case a := <-g.arrived:
 		return a
 	case <-timerC(t):
-		t.Fatalf("no call of the block method reached its handler within %v, %s", testkit.Patience, why)
+		require.FailNow(t, fmt.Sprintf("no call of the block method reached its handler within %v, %s", testkit.Patience, why))
 		return ""
 	}
 }
@@ -967,7 +928,7 @@ type pendingCall struct {
 // goCall starts c.Call(ctx, method, args) on a new goroutine. Read result
 // and err only once the Op has finished.
 func goCall(ctx context.Context, c *rpc.Client, method string, args []byte) *pendingCall {
-	pc := &pendingCall{label: fmt.Sprintf("c.Call(ctx, %q, %s)", method, showBytes(args))}
+	pc := &pendingCall{label: fmt.Sprintf("c.Call(ctx, %s, %s)", showText(method), showBytes(args))}
 	pc.Op = testkit.Go(func() { pc.result, pc.err = c.Call(ctx, method, args) })
 	return pc
 }
@@ -978,9 +939,7 @@ func call(t *testing.T, c *rpc.Client, method string, args []byte, why string) [
 	t.Helper()
 	pc := goCall(context.Background(), c, method, args)
 	pc.Finishes(t, testkit.Patience, pc.label+" ("+why+")")
-	if pc.err != nil {
-		t.Fatalf("%s = %v, want a result (%s)", pc.label, errText(pc.err), why)
-	}
+	require.NoError(t, pc.err, "%s = %v, want a result (%s)", pc.label, errText(pc.err), why)
 	return pc.result
 }
 
@@ -989,9 +948,7 @@ func callInt(t *testing.T, c *rpc.Client, method string, args []byte, why string
 	t.Helper()
 	res := call(t, c, method, args, why)
 	v, rest, err := rpc.ConsumeInt64(res)
-	if err != nil || len(rest) != 0 {
-		t.Fatalf("c.Call(ctx, %q, %s) = %s, want the 8 bytes of one int64 (%s)", method, showBytes(args), showBytes(res), why)
-	}
+	require.True(t, err == nil && len(rest) == 0, "c.Call(ctx, %q, %s) = %s, want the 8 bytes of one int64 (%s)", method, showBytes(args), showBytes(res), why)
 	return v
 }
 
@@ -1001,9 +958,7 @@ func callErr(t *testing.T, ctx context.Context, c *rpc.Client, method string, ar
 	t.Helper()
 	pc := goCall(ctx, c, method, args)
 	pc.Finishes(t, testkit.Patience, pc.label+" ("+why+")")
-	if pc.err == nil {
-		t.Fatalf("%s = %s, nil, want an error (%s)", pc.label, showBytes(pc.result), why)
-	}
+	require.Error(t, pc.err, "%s = %s, nil, want an error (%s)", pc.label, showBytes(pc.result), why)
 	return pc.err
 }
 
@@ -1014,17 +969,17 @@ func errText(err error) string {
 	case err == nil:
 		return "nil"
 	case errors.As(err, &re):
-		return fmt.Sprintf("&RemoteError{Msg: %q}", re.Msg)
+		return fmt.Sprintf("&RemoteError{Msg: %s}", showText(re.Msg))
 	case errors.Is(err, rpc.ErrUnknownMethod):
-		return fmt.Sprintf("ErrUnknownMethod (%q)", err)
+		return fmt.Sprintf("ErrUnknownMethod (%s)", showText(err.Error()))
 	case errors.Is(err, rpc.ErrShutdown):
-		return fmt.Sprintf("ErrShutdown (%q)", err)
+		return fmt.Sprintf("ErrShutdown (%s)", showText(err.Error()))
 	case errors.Is(err, rpc.ErrConnLost):
-		return fmt.Sprintf("ErrConnLost (%q)", err)
+		return fmt.Sprintf("ErrConnLost (%s)", showText(err.Error()))
 	case errors.Is(err, rpc.ErrFrameTooLarge):
-		return fmt.Sprintf("ErrFrameTooLarge (%q)", err)
+		return fmt.Sprintf("ErrFrameTooLarge (%s)", showText(err.Error()))
 	case errors.Is(err, rpc.ErrBadFrame):
-		return fmt.Sprintf("ErrBadFrame (%q)", err)
+		return fmt.Sprintf("ErrBadFrame (%s)", showText(err.Error()))
 	case errors.Is(err, context.DeadlineExceeded):
 		return "context.DeadlineExceeded"
 	case errors.Is(err, context.Canceled):
@@ -1032,7 +987,7 @@ func errText(err error) string {
 	case err == io.EOF:
 		return "io.EOF"
 	}
-	return fmt.Sprintf("error %q", err)
+	return fmt.Sprintf("error %s", showText(err.Error()))
 }
 
 // rawConn connects to srv.ServeConn through a pipe and lets the test write
@@ -1060,9 +1015,7 @@ func (rc *rawConn) send(t *testing.T, frame []byte, what string) {
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, "writing "+what+" to the server (is ServeConn reading?)", func() { _, err = rc.conn.Write(frame) })
-	if err != nil {
-		t.Fatalf("writing %s to the server: %v", what, err)
-	}
+	require.NoError(t, err, "writing %s to the server", what)
 }
 
 // receive reads one reply frame within testkit.Patience.
@@ -1071,8 +1024,6 @@ func (rc *rawConn) receive(t *testing.T, what string) rpc.Reply {
 	var r rpc.Reply
 	var err error
 	testkit.Within(t, testkit.Patience, "reading "+what+" from the server", func() { r, err = decodeReply(rc.conn) })
-	if err != nil {
-		t.Fatalf("reading %s from the server: %v", what, err)
-	}
+	require.NoError(t, err, "reading %s from the server", what)
 	return r
 }

@@ -13,6 +13,8 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSlowCallDoesNotHoldUpOthers makes a slow call and, while its handler
@@ -37,26 +39,20 @@ func TestSlowCallDoesNotHoldUpOthers(t *testing.T) {
 		select {
 		case <-pc.Finished():
 		case <-slow.Finished():
-			t.Fatalf("%s returned %q, %s while its handler was still waiting and %d fast calls were in flight: it took a reply that was not its own (are replies matched to calls by call ID?)", slow.label, slow.result, errText(slow.err), n)
+			require.FailNow(t, "the slow call returned before its handler did", "%s returned %q, %s while its handler was still waiting and %d fast calls were in flight: it took a reply that was not its own (are replies matched to calls by call ID?)", slow.label, slow.result, errText(slow.err), n)
 		case <-timeout:
-			t.Fatalf("%s did not return within %v while a slow call's handler waited: does the server run one call at a time, or does the client wait for replies in the order it sent the calls?", pc.label, testkit.Patience)
+			require.FailNow(t, "a fast call did not return", "%s did not return within %v while a slow call's handler waited: does the server run one call at a time, or does the client wait for replies in the order it sent the calls?", pc.label, testkit.Patience)
 		}
-		want := fmt.Sprintf("fast %d", i)
-		if pc.err != nil || string(pc.result) != want {
-			t.Errorf("%s = %q, %s, want %q, nil (each caller must get its own reply)", pc.label, pc.result, errText(pc.err), want)
-		}
+		pc.returned(t, fmt.Sprintf("fast %d", i), "each caller must get its own reply")
 	}
 	if slow.Done() {
-		t.Fatalf("%s returned %q, %s while its handler was still waiting: it took a reply that was not its own", slow.label, slow.result, errText(slow.err))
+		require.FailNow(t, "the slow call returned before its handler did", "%s returned %q, %s while its handler was still waiting: it took a reply that was not its own", slow.label, slow.result, errText(slow.err))
 	}
 	ts.gate.release()
 	slow.Finishes(t, testkit.Patience, slow.label+", after its handler was released,")
-	if slow.err != nil || string(slow.result) != "slow" {
-		t.Errorf("%s = %q, %s, want \"slow\", nil", slow.label, slow.result, errText(slow.err))
-	}
-	if d := pn.dialCount(); d != 1 {
-		t.Errorf("the client dialled %d times, want once (all calls share one connection)", d)
-	}
+	slow.returned(t, "slow", "its handler returned its arguments")
+	d := pn.dialCount()
+	assert.Equal(t, 1, d, "the client dialled %d times, want once (all calls share one connection)", d)
 }
 
 // TestRepliesMatchedByID talks to a fake server that collects several
@@ -99,20 +95,15 @@ func TestRepliesMatchedByID(t *testing.T) {
 	for i := 0; i < n; i++ {
 		select {
 		case r := <-arrived:
-			if seen[r.ID] {
-				t.Fatalf("two concurrent calls carried the same call ID %d: every call of a client needs an ID of its own", r.ID)
-			}
+			require.False(t, seen[r.ID], "two concurrent calls carried the same call ID %d: every call of a client needs an ID of its own", r.ID)
 			seen[r.ID] = true
 		case <-timeout:
-			t.Fatalf("only %d of %d concurrent calls reached the server within %v", i, n, testkit.Patience)
+			require.FailNow(t, fmt.Sprintf("only %d of %d concurrent calls reached the server within %v", i, n, testkit.Patience))
 		}
 	}
 	for i, pc := range calls {
 		pc.Finishes(t, testkit.Patience, pc.label+", answered out of order,")
-		want := fmt.Sprintf("call %d", i)
-		if pc.err != nil || string(pc.result) != want {
-			t.Errorf("%s = %q, %s, want %q, nil (the server answered in the order %v of the calls; each reply must go to the call with its ID)", pc.label, pc.result, errText(pc.err), want, order)
-		}
+		pc.returned(t, fmt.Sprintf("call %d", i), fmt.Sprintf("the server answered in the order %v of the calls; each reply must go to the call with its ID", order))
 	}
 }
 
@@ -141,13 +132,11 @@ func TestReplyForUnknownCallIgnored(t *testing.T) {
 	c := newClient(t, pn.dial)
 	for i := 0; i < 3; i++ {
 		args := []byte(fmt.Sprintf("call %d", i))
-		if got := call(t, c, "echo", args, "the server also sent a reply for an unknown call ID, and one reply twice"); string(got) != string(args) {
-			t.Errorf("c.Call(ctx, \"echo\", %q) = %q, want %q (a reply for a call ID nobody waits for must be dropped)", args, got, args)
-		}
+		got := call(t, c, "echo", args, "the server also sent a reply for an unknown call ID, and one reply twice")
+		assert.Equal(t, string(args), string(got), "c.Call(ctx, \"echo\", %q) = %q, want %q (a reply for a call ID nobody waits for must be dropped)", args, got, args)
 	}
-	if d := pn.dialCount(); d != 1 {
-		t.Errorf("the client dialled %d times, want once: a reply for an unknown call ID is no reason to drop the connection", d)
-	}
+	d := pn.dialCount()
+	assert.Equal(t, 1, d, "the client dialled %d times, want once: a reply for an unknown call ID is no reason to drop the connection", d)
 }
 
 // TestLateReplyDiscarded lets a call give up at its deadline, then lets its
@@ -172,20 +161,18 @@ func TestLateReplyDiscarded(t *testing.T) {
 	late := goCall(ctx, c, "hold", []byte("late"))
 	h.wait(t, "late")
 	late.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", late.label, wait))
-	if !testkit.Is(late.err, context.DeadlineExceeded) {
-		t.Fatalf("%s = %q, %s, want context.DeadlineExceeded, the error of ctx (the reply had not come when the deadline passed)", late.label, late.result, errText(late.err))
+	if !testkit.ErrorIs(t, late.err, context.DeadlineExceeded, "%s = %q, %s, want context.DeadlineExceeded, the error of ctx (the reply had not come when the deadline passed)", late.label, late.result, errText(late.err)) {
+		t.FailNow()
 	}
 	tc := <-taps
 
 	next := goCall(context.Background(), c, "hold", []byte("next"))
 	h.wait(t, "next")
 	h.release("late")
-	waitReply(t, tc.writes, "the server writing the late reply", func(r rpc.Reply) bool { return string(r.Payload) == "late" })
+	waitFrame(t, tc.writes, "the server writing the late reply", decodeReply, func(r rpc.Reply) bool { return string(r.Payload) == "late" })
 	h.release("next")
 	next.Finishes(t, testkit.Patience, next.label+", after its handler was released,")
-	if next.err != nil || string(next.result) != "next" {
-		t.Errorf("%s = %q, %s, want \"next\", nil (the late reply of the call that gave up arrived while this call waited; it belongs to no one and must be dropped)", next.label, next.result, errText(next.err))
-	}
+	next.returned(t, "next", "the late reply of the call that gave up arrived while this call waited; it belongs to no one and must be dropped")
 }
 
 // TestClientsHaveTheirOwnIDs makes calls from two clients of one server:
@@ -200,9 +187,8 @@ func TestClientsHaveTheirOwnIDs(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		for j, c := range []*rpc.Client{c1, c2} {
 			want++
-			if got := callInt(t, c, "count", nil, fmt.Sprintf("call %d of client %d", i+1, j+1)); got != want {
-				t.Fatalf("count() from client %d, its call %d = %d, want %d: the handler must run for every call of every client (two clients number their calls alike; does every client send an ID of its own, and does the server tell calls apart by client ID and call ID together?)", j+1, i+1, got, want)
-			}
+			got := callInt(t, c, "count", nil, fmt.Sprintf("call %d of client %d", i+1, j+1))
+			require.Equal(t, want, got, "count() from client %d, its call %d = %d, want %d: the handler must run for every call of every client (two clients number their calls alike; does every client send an ID of its own, and does the server tell calls apart by client ID and call ID together?)", j+1, i+1, got, want)
 		}
 	}
 }

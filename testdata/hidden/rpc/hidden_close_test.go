@@ -14,6 +14,8 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestServerCloseWakesCallers serves a client over TCP on the loopback
@@ -23,7 +25,7 @@ func TestServerCloseWakesCallers(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	ts := newTestServer(t)
 	l := listenTCP(t)
-	served, serveErr := serve(ts.Server, l)
+	served := serve(ts.Server, l)
 	addr := l.Addr().String()
 	var down atomic.Bool
 	c := newClient(t, func() (net.Conn, error) {
@@ -35,9 +37,8 @@ func TestServerCloseWakesCallers(t *testing.T) {
 		return net.Dial("tcp", addr)
 	})
 
-	if got := callInt(t, c, "add", ints(1, 2), "over TCP"); got != 3 {
-		t.Errorf("add(1, 2) over TCP = %d, want 3", got)
-	}
+	sum := callInt(t, c, "add", ints(1, 2), "over TCP")
+	assert.Equal(t, int64(3), sum, "add(1, 2) over TCP = %d, want 3", sum)
 	const n = 3
 	var calls []*pendingCall
 	for i := 0; i < n; i++ {
@@ -48,18 +49,11 @@ func TestServerCloseWakesCallers(t *testing.T) {
 	testkit.Within(t, testkit.Patience, "srv.Close() with calls in progress (does Close cancel the handlers' context and wait for them?)", func() { ts.Close() })
 	for _, pc := range calls {
 		pc.Finishes(t, testkit.Patience, pc.label+", waiting when the server was closed,")
-		if pc.err == nil {
-			t.Errorf("%s = %q, nil, want an error (the server was closed during the call)", pc.label, pc.result)
-		}
+		assert.Error(t, pc.err, "%s = %q, nil, want an error (the server was closed during the call)", pc.label, pc.result)
 	}
-	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
-		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
-	}
+	served.returnsShutdown(t)
 	err := callErr(t, context.Background(), c, "add", ints(1, 2), "the server is closed")
-	if !testkit.Is(err, rpc.ErrConnLost) {
-		t.Errorf("c.Call(ctx, \"add\", ...) after the server was closed = %s, want an error wrapping ErrConnLost", errText(err))
-	}
+	testkit.ErrorIs(t, err, rpc.ErrConnLost, "c.Call(ctx, \"add\", ...) after the server was closed = %s, want an error wrapping ErrConnLost", errText(err))
 }
 
 // TestCloseLeavesNothingRunning closes clients and a server and checks that
@@ -69,7 +63,7 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	ts := newTestServer(t)
 	tl := &trackListener{Listener: listenTCP(t)}
-	served, serveErr := serve(ts.Server, tl)
+	served := serve(ts.Server, tl)
 	addr := tl.Addr().String()
 	var dialled []*trackConn
 	c1 := newClient(t, func() (net.Conn, error) {
@@ -81,9 +75,8 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 		dialled = append(dialled, tc)
 		return tc, nil
 	})
-	if got := callInt(t, c1, "add", ints(2, 2), "over TCP"); got != 4 {
-		t.Errorf("add(2, 2) = %d, want 4", got)
-	}
+	sum := callInt(t, c1, "add", ints(2, 2), "over TCP")
+	assert.Equal(t, int64(4), sum, "add(2, 2) = %d, want 4", sum)
 
 	// A client closed while a call waits.
 	pn := serverNet(t, ts.Server)
@@ -92,20 +85,14 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	ts.gate.wait(t, "after a call of block")
 	testkit.Within(t, testkit.Patience, "c.Close() with a call waiting", func() { c2.Close() })
 	pc.Finishes(t, testkit.Patience, pc.label+", waiting when its client was closed,")
-	if !testkit.Is(pc.err, rpc.ErrShutdown) {
-		t.Errorf("%s = %q, %s, want ErrShutdown (its client was closed while it waited)", pc.label, pc.result, errText(pc.err))
-	}
+	testkit.ErrorIs(t, pc.err, rpc.ErrShutdown, "%s = %q, %s, want ErrShutdown (its client was closed while it waited)", pc.label, pc.result, errText(pc.err))
 	err := callErr(t, context.Background(), c2, "add", ints(1, 1), "the client is closed")
-	if !testkit.Is(err, rpc.ErrShutdown) {
-		t.Errorf("c.Call(ctx, \"add\", ...) on a closed client = %s, want ErrShutdown", errText(err))
-	}
+	testkit.ErrorIs(t, err, rpc.ErrShutdown, "c.Call(ctx, \"add\", ...) on a closed client = %s, want ErrShutdown", errText(err))
 	testkit.Within(t, testkit.Patience, "a second c.Close()", func() { c2.Close() })
 
 	testkit.Within(t, testkit.Patience, "c.Close()", func() { c1.Close() })
 	for i, tc := range dialled {
-		if !tc.closed.Load() {
-			t.Errorf("connection %d that the client dialled is still open after c.Close(), want it closed", i+1)
-		}
+		assert.True(t, tc.closed.Load(), "connection %d that the client dialled is still open after c.Close(), want it closed", i+1)
 	}
 
 	// A server closed while a connection is open and idle.
@@ -114,39 +101,24 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	rc.receive(t, "the reply to add(2, 40)")
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { ts.Close() })
 	rc.served.Finishes(t, testkit.Patience, "srv.ServeConn(conn), idle when the server was closed,")
-	if !testkit.Is(rc.err, rpc.ErrShutdown) {
-		t.Errorf("srv.ServeConn(conn) = %s after srv.Close(), want ErrShutdown", errText(rc.err))
-	}
-	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
-		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
-	}
+	testkit.ErrorIs(t, rc.err, rpc.ErrShutdown, "srv.ServeConn(conn) = %s after srv.Close(), want ErrShutdown", errText(rc.err))
+	served.returnsShutdown(t)
 	for i, tc := range tl.accepted() {
-		if !tc.closed.Load() {
-			t.Errorf("connection %d that the server accepted is still open after srv.Close(), want it closed", i+1)
-		}
+		assert.True(t, tc.closed.Load(), "connection %d that the server accepted is still open after srv.Close(), want it closed", i+1)
 	}
 
 	// A closed server refuses to serve.
-	l2 := &closeWatcher{Listener: listenTCP(t)}
+	l2 := &testkit.CloseWatcher{Listener: listenTCP(t)}
 	var err2 error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) on a closed server", func() { err2 = ts.Serve(l2) })
-	if !testkit.Is(err2, rpc.ErrShutdown) {
-		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrShutdown", errText(err2))
-	}
-	if !l2.closed.Load() {
-		t.Errorf("srv.Serve(l) on a closed server returned and left l open, want l closed: Close closes the listeners, and a Serve that comes after Close must close its own, or clients that dial it wait for ever")
-	}
+	testkit.ErrorIs(t, err2, rpc.ErrShutdown, "srv.Serve(l) on a closed server = %s, want ErrShutdown", errText(err2))
+	assert.True(t, l2.Closed(), "srv.Serve(l) on a closed server returned and left l open, want l closed: Close closes the listeners, and a Serve that comes after Close must close its own, or clients that dial it wait for ever")
 	a, b := net.Pipe()
 	defer a.Close()
 	tb := &trackConn{Conn: b}
 	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(tb) })
-	if !testkit.Is(err2, rpc.ErrShutdown) {
-		t.Errorf("srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
-	}
-	if !tb.closed.Load() {
-		t.Errorf("srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
-	}
+	testkit.ErrorIs(t, err2, rpc.ErrShutdown, "srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
+	assert.True(t, tb.closed.Load(), "srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
 	testkit.Within(t, testkit.Patience, "a second srv.Close()", func() { ts.Close() })
 }
 
@@ -185,9 +157,8 @@ func TestCompletedCallsBounded(t *testing.T) {
 		}
 	})
 	writer.Finishes(t, testkit.Patience, "writing the requests")
-	if problem != "" || werr != nil {
-		t.Fatalf("%s %v", problem, werr)
-	}
+	require.Empty(t, problem, "%d calls of blob() on one connection: %s", calls, problem)
+	require.NoError(t, werr, "writing the requests of %d calls of blob() on one connection", calls)
 
 	var after runtime.MemStats
 	runtime.GC()
@@ -195,8 +166,7 @@ func TestCompletedCallsBounded(t *testing.T) {
 	grew := int64(after.HeapAlloc) - int64(base.HeapAlloc)
 	all := int64(calls * size)
 	t.Logf("after %d calls with results of %d KiB each, the heap grew by %.1f MiB", calls, size>>10, float64(grew)/(1<<20))
-	if limit := all / 2; grew > limit {
-		t.Errorf("after %d calls with results of %d KiB each, the heap holds %d MiB more than before, want less than %d MiB: the server keeps the results of all %d completed calls (%d MiB); it may remember the last RememberedCalls = %d and must forget older ones", calls, size>>10, grew>>20, limit>>20, calls, all>>20, rpc.RememberedCalls)
-	}
+	limit := all / 2
+	assert.LessOrEqual(t, grew, limit, "after %d calls with results of %d KiB each, the heap holds %d MiB more than before, want less than %d MiB: the server keeps the results of all %d completed calls (%d MiB); it may remember the last RememberedCalls = %d and must forget older ones", calls, size>>10, grew>>20, limit>>20, calls, all>>20, rpc.RememberedCalls)
 	runtime.KeepAlive(srv)
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -16,6 +17,8 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A frameTap watches a byte stream go by and reports every whole frame in
@@ -69,40 +72,34 @@ func (c *tapConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// waitRequest waits for a request frame that satisfies ok to pass through
-// ft, and returns it. what describes it for the failure message.
-func waitRequest(t *testing.T, ft *frameTap, what string, ok func(rpc.Request) bool) rpc.Request {
+// waitFrame waits for a frame to pass through ft that decode (the tests'
+// decodeRequest or decodeReply) reads and that satisfies ok, and returns
+// what decode made of it. what describes it for the failure message.
+func waitFrame[F any](t *testing.T, ft *frameTap, what string, decode func(io.Reader) (F, error), ok func(F) bool) F {
 	t.Helper()
 	timeout := timerC(t)
 	for {
 		select {
 		case f := <-ft.frames:
-			r, err := decodeRequest(bytes.NewReader(f))
+			r, err := decode(bytes.NewReader(f))
 			if err == nil && ok(r) {
 				return r
 			}
 		case <-timeout:
-			t.Fatalf("%s did not happen within %v", what, testkit.Patience)
-			return rpc.Request{}
+			require.FailNow(t, fmt.Sprintf("%s did not happen within %v", what, testkit.Patience))
+			var none F
+			return none
 		}
 	}
 }
 
-// waitReply is waitRequest for reply frames.
-func waitReply(t *testing.T, ft *frameTap, what string, ok func(rpc.Reply) bool) rpc.Reply {
+// returned checks that the call, which has finished, returned want and no
+// error; why says why it must.
+func (pc *pendingCall) returned(t *testing.T, want, why string) {
 	t.Helper()
-	timeout := timerC(t)
-	for {
-		select {
-		case f := <-ft.frames:
-			r, err := decodeReply(bytes.NewReader(f))
-			if err == nil && ok(r) {
-				return r
-			}
-		case <-timeout:
-			t.Fatalf("%s did not happen within %v", what, testkit.Patience)
-			return rpc.Reply{}
-		}
+	msg := fmt.Sprintf("%s = %q, %s, want %q, nil (%s)", pc.label, pc.result, errText(pc.err), want, why)
+	if assert.NoError(t, pc.err, msg) {
+		assert.Equal(t, want, string(pc.result), msg)
 	}
 }
 
@@ -174,7 +171,7 @@ func (h *holds) wait(t *testing.T, name string) {
 				return
 			}
 		case <-timeout:
-			t.Fatalf("the call hold(%q) did not reach its handler within %v", name, testkit.Patience)
+			require.FailNow(t, fmt.Sprintf("the call hold(%q) did not reach its handler within %v", name, testkit.Patience))
 		}
 	}
 }
@@ -220,16 +217,28 @@ func (l *trackListener) accepted() []*trackConn {
 func listenTCP(t *testing.T) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("net.Listen(\"tcp\", \"127.0.0.1:0\") = %v (the tests need loopback TCP)", err)
-	}
+	require.NoError(t, err, `net.Listen("tcp", "127.0.0.1:0") (the tests need loopback TCP)`)
 	t.Cleanup(func() { l.Close() })
 	return l
 }
 
-// serve runs srv.Serve(l) on a goroutine of its own; the Op's error is
-// what Serve returned.
-func serve(srv *rpc.Server, l net.Listener) (*testkit.Op, *error) {
-	err := new(error)
-	return testkit.Go(func() { *err = srv.Serve(l) }), err
+// serving is srv.Serve(l) running on a goroutine of its own.
+type serving struct {
+	*testkit.Op
+	err error // what Serve returned, once the Op has finished
+}
+
+// serve runs srv.Serve(l) on a goroutine of its own.
+func serve(srv *rpc.Server, l net.Listener) *serving {
+	s := &serving{}
+	s.Op = testkit.Go(func() { s.err = srv.Serve(l) })
+	return s
+}
+
+// returnsShutdown checks that Serve returns ErrShutdown, within testkit.Patience,
+// once srv.Close() has been called.
+func (s *serving) returnsShutdown(t *testing.T) {
+	t.Helper()
+	s.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
+	testkit.ErrorIs(t, s.err, rpc.ErrShutdown, "srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(s.err))
 }

@@ -10,11 +10,12 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRegisterWhileServing registers handlers from several goroutines at
@@ -27,7 +28,7 @@ func TestRegisterWhileServing(t *testing.T) {
 	ts, _, c := setup(t)
 	const registrars, callers, each = 4, 4, 8
 	name := func(i, k int) string { return fmt.Sprintf("late-%d-%d", i, k) }
-	problems := make([]string, registrars+callers)
+	problems := make([]error, registrars+callers)
 	testkit.Together(t, registrars+callers, 3*testkit.Patience,
 		fmt.Sprintf("%d goroutines registering %d handlers each while %d others make %d calls each", registrars, each, callers, each),
 		func(i int) {
@@ -42,22 +43,19 @@ func TestRegisterWhileServing(t *testing.T) {
 				res, err := c.Call(context.Background(), "add", ints(int64(i), int64(k)))
 				v, rest, cerr := rpc.ConsumeInt64(res)
 				if err != nil || cerr != nil || len(rest) != 0 || v != int64(i+k) {
-					problems[i] = fmt.Sprintf("c.Call(ctx, \"add\", %d, %d) = %s, %s while handlers were being registered, want %d, nil", i, k, showBytes(res), errText(err), i+k)
+					problems[i] = fmt.Errorf("c.Call(ctx, \"add\", %d, %d) = %s, %s while handlers were being registered, want %d, nil", i, k, showBytes(res), errText(err), i+k)
 					return
 				}
 			}
 		})
-	for _, p := range problems {
-		if p != "" {
-			t.Error(p)
-		}
+	for i, err := range problems {
+		assert.NoError(t, err, "goroutine %d: %v", i, err)
 	}
 	for i := 0; i < registrars; i++ {
 		for k := 0; k < each; k++ {
 			n := name(i, k)
-			if got := call(t, c, n, nil, "it was registered while the server served"); string(got) != n {
-				t.Errorf("c.Call(ctx, %q, nil) = %q, want %q", n, got, n)
-			}
+			got := call(t, c, n, nil, "it was registered while the server served")
+			assert.Equal(t, n, string(got), "c.Call(ctx, %q, nil) = %q, want %q", n, got, n)
 		}
 	}
 }
@@ -76,16 +74,12 @@ func TestLongestMethodName(t *testing.T) {
 		return nil
 	}
 	longest := strings.Repeat("m", rpc.MaxMethod)
-	if p := register(longest); p != nil {
-		t.Fatalf("srv.Register(a name of MaxMethod = %d bytes, h) panicked (%v), want it registered: the limit is inclusive, and a length of %d fits in the name's u16",
-			rpc.MaxMethod, p, rpc.MaxMethod)
-	}
-	if got := call(t, c, longest, []byte("hi"), "its name is MaxMethod bytes long, which the format allows"); string(got) != "longest:hi" {
-		t.Errorf("c.Call(ctx, a name of MaxMethod bytes, \"hi\") = %s, want \"longest:hi\"", showBytes(got))
-	}
-	if p := register(longest + "m"); p == nil {
-		t.Errorf("srv.Register(a name of MaxMethod+1 = %d bytes, h) returned, want a panic: no request can carry that name", rpc.MaxMethod+1)
-	}
+	p := register(longest)
+	require.True(t, p == nil, "srv.Register(a name of MaxMethod = %d bytes, h) panicked (%s), want it registered: the limit is inclusive, and a length of %d fits in the name's u16",
+		rpc.MaxMethod, showText(fmt.Sprint(p)), rpc.MaxMethod)
+	got := call(t, c, longest, []byte("hi"), "its name is MaxMethod bytes long, which the format allows")
+	assert.Equal(t, "longest:hi", string(got), "c.Call(ctx, a name of MaxMethod bytes, \"hi\") = %s, want \"longest:hi\"", showBytes(got))
+	assert.True(t, register(longest+"m") != nil, "srv.Register(a name of MaxMethod+1 = %d bytes, h) returned, want a panic: no request can carry that name", rpc.MaxMethod+1)
 }
 
 // A lingeringConn is a connection whose Read, once it has failed (the
@@ -141,17 +135,6 @@ func (l *lingeringListener) Accept() (net.Conn, error) {
 	return l.lg.wrap(c), nil
 }
 
-// A closeWatcher is a listener that records whether it was closed.
-type closeWatcher struct {
-	net.Listener
-	closed atomic.Bool
-}
-
-func (l *closeWatcher) Close() error {
-	l.closed.Store(true)
-	return l.Listener.Close()
-}
-
 // TestCloseWaitsForItsGoroutines closes a client, then a server, while a
 // goroutine of theirs is still inside a Read of a connection they have
 // closed: Close must not return before that goroutine has ended.
@@ -170,9 +153,8 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 		return held.wrap(conn), nil
 	})
 	t.Cleanup(held.letGo) // before c.Close() at the end of the test
-	if got := callInt(t, c, "add", ints(1, 2), "the first call, which dials"); got != 3 {
-		t.Errorf("add(1, 2) = %d, want 3", got)
-	}
+	sum := callInt(t, c, "add", ints(1, 2), "the first call, which dials")
+	assert.Equal(t, int64(3), sum, "add(1, 2) = %d, want 3", sum)
 	closing := testkit.Go(func() { c.Close() })
 	testkit.Within(t, testkit.Patience, "the client's reader getting an error from conn.Read after c.Close() (does Close close the connection?)", func() { <-held.ended })
 	closing.StaysBlocked(t, testkit.Grace,
@@ -184,48 +166,19 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 	ts2 := newTestServer(t)
 	held2 := newLingering()
 	l := &lingeringListener{Listener: listenTCP(t), lg: held2}
-	served, serveErr := serve(ts2.Server, l)
+	served := serve(ts2.Server, l)
 	addr := l.Addr().String()
 	c2 := newClient(t, func() (net.Conn, error) { return net.Dial("tcp", addr) })
 	t.Cleanup(held2.letGo) // before srv.Close() at the end of the test
-	if got := callInt(t, c2, "add", ints(2, 3), "over TCP"); got != 5 {
-		t.Errorf("add(2, 3) = %d, want 5", got)
-	}
+	sum = callInt(t, c2, "add", ints(2, 3), "over TCP")
+	assert.Equal(t, int64(5), sum, "add(2, 3) = %d, want 5", sum)
 	closing = testkit.Go(func() { ts2.Close() })
 	testkit.Within(t, testkit.Patience, "the server's connection goroutine getting an error from conn.Read after srv.Close() (does Close close the connections?)", func() { <-held2.ended })
 	closing.StaysBlocked(t, testkit.Grace,
 		"srv.Close() while the goroutine serving a connection was still inside conn.Read (Close must return only once every goroutine the server started has ended: wait for them)")
 	held2.letGo()
 	closing.Finishes(t, testkit.Patience, "srv.Close() once the Read of its connection returned")
-	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
-		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
-	}
-}
-
-// A lateListener hands the server the connection it accepted only once the
-// listener is being closed: a client that connects just as the server
-// closes.
-type lateListener struct {
-	*trackListener
-	got     chan struct{} // a value once Accept has a connection in hand
-	closing chan struct{}
-	once    sync.Once
-}
-
-func (l *lateListener) Accept() (net.Conn, error) {
-	c, err := l.trackListener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.got <- struct{}{}
-	<-l.closing
-	return c, nil
-}
-
-func (l *lateListener) Close() error {
-	l.once.Do(func() { close(l.closing) })
-	return l.trackListener.Close()
+	served.returnsShutdown(t)
 }
 
 // TestConnAcceptedWhileClosing lets Serve receive a new connection just as
@@ -234,24 +187,18 @@ func (l *lateListener) Close() error {
 func TestConnAcceptedWhileClosing(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	ts := newTestServer(t)
-	l := &lateListener{trackListener: &trackListener{Listener: listenTCP(t)}, got: make(chan struct{}, 1), closing: make(chan struct{})}
-	served, serveErr := serve(ts.Server, l)
+	tl := &trackListener{Listener: listenTCP(t)}
+	l := testkit.NewLateListener(tl) // hands the server its connection once it is being closed
+	served := serve(ts.Server, l)
 	conn, err := net.DialTimeout("tcp", l.Addr().String(), testkit.Patience)
-	if err != nil {
-		t.Fatalf("net.Dial(\"tcp\", %q) = %v", l.Addr().String(), err)
-	}
+	require.NoError(t, err, "net.Dial(\"tcp\", %q)", l.Addr().String())
 	defer conn.Close()
-	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.got })
+	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.Holding() })
 
 	testkit.Within(t, testkit.Patience, "srv.Close() while Serve was receiving a new connection", func() { ts.Close() })
-	served.Finishes(t, testkit.Patience, "srv.Serve(l), after srv.Close(),")
-	if !testkit.Is(*serveErr, rpc.ErrShutdown) {
-		t.Errorf("srv.Serve(l) = %s after srv.Close(), want ErrShutdown", errText(*serveErr))
-	}
-	for i, tc := range l.accepted() {
-		if !tc.closed.Load() {
-			t.Errorf("connection %d, which Accept returned just as the server was closing, is still open after srv.Serve(l) returned, want it closed: nobody will serve it (it leaks, and its client waits for ever)", i+1)
-		}
+	served.returnsShutdown(t)
+	for i, tc := range tl.accepted() {
+		assert.True(t, tc.closed.Load(), "connection %d, which Accept returned just as the server was closing, is still open after srv.Serve(l) returned, want it closed: nobody will serve it (it leaks, and its client waits for ever)", i+1)
 	}
 }
 
@@ -285,16 +232,12 @@ func TestCancelledCallForgottenUnderLock(t *testing.T) {
 		err error
 	)
 	testkit.Within(t, testkit.Patience, "reading the request of "+pc.label, func() { req, err = decodeRequest(srv) })
-	if err != nil {
-		t.Fatalf("the test's server: reading the request of %s: %v", pc.label, err)
-	}
+	require.NoError(t, err, "the test's server: reading the request of %s", pc.label)
 	write := func(r rpc.Reply, what string) {
 		t.Helper()
 		var werr error
 		testkit.Within(t, testkit.Patience, "writing "+what+" to the client (is its reader reading?)", func() { _, werr = srv.Write(encodeReply(r)) })
-		if werr != nil {
-			t.Fatalf("the test's server: writing %s: %v", what, werr)
-		}
+		require.NoError(t, werr, "the test's server: writing %s", what)
 	}
 
 	// The reader looks up replies for call IDs nobody waits for, and is
@@ -304,20 +247,14 @@ func TestCancelledCallForgottenUnderLock(t *testing.T) {
 	}
 	cancel()
 	pc.Finishes(t, testkit.Patience, pc.label+" after ctx was cancelled")
-	if !testkit.Is(pc.err, context.Canceled) {
-		t.Errorf("%s = %q, %s after ctx was cancelled, want context.Canceled", pc.label, pc.result, errText(pc.err))
-	}
+	testkit.ErrorIs(t, pc.err, context.Canceled, "%s = %q, %s after ctx was cancelled, want context.Canceled", pc.label, pc.result, errText(pc.err))
 
 	// Its reply comes late, and is dropped; the connection still works.
 	write(rpc.Reply{ID: req.ID, Status: rpc.StatusOK, Payload: []byte("cancel me")}, "the late reply to the cancelled call")
 	next := goCall(context.Background(), c, "echo", []byte("next"))
 	testkit.Within(t, testkit.Patience, "reading the request of "+next.label, func() { req, err = decodeRequest(srv) })
-	if err != nil {
-		t.Fatalf("the test's server: reading the request of %s: %v", next.label, err)
-	}
+	require.NoError(t, err, "the test's server: reading the request of %s", next.label)
 	write(rpc.Reply{ID: req.ID, Status: rpc.StatusOK, Payload: req.Args}, "the reply to "+next.label)
 	next.Finishes(t, testkit.Patience, next.label)
-	if next.err != nil || string(next.result) != "next" {
-		t.Errorf("%s = %q, %s, want \"next\", nil (the late reply to a cancelled call belongs to no one)", next.label, next.result, errText(next.err))
-	}
+	next.returned(t, "next", "the late reply to a cancelled call belongs to no one")
 }

@@ -6,6 +6,7 @@ package rpc_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,8 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestRetryAfterReplyLost breaks the connection after the server has run a
@@ -40,20 +43,17 @@ func TestRetryAfterReplyLost(t *testing.T) {
 		select {
 		case <-d.dropped:
 		default:
-			t.Fatalf("the test's first connection never got a reply to lose (did the client dial more than once?)")
+			require.FailNow(t, "the test's first connection never got a reply to lose (did the client dial more than once?)")
 		}
 	default:
-		t.Fatalf("the client never dialled")
+		require.FailNow(t, "the client never dialled")
 	}
-	if runs := ts.counted.Load(); runs != 1 || got != 1 {
-		t.Fatalf("count() = %d and the handler ran %d times, want 1 and once: the server ran the call, its reply was lost with the connection, and the client sent the call again; the server must recognise the retry (same client ID, same call ID) and answer with the result it remembers, not run the handler again", got, runs)
-	}
-	if d := pn.dialCount(); d != 2 {
-		t.Errorf("the client dialled %d times, want 2 (the first connection broke; the retry goes on a new one)", d)
-	}
-	if got := callInt(t, c, "count", nil, "a new call after the retry"); got != 2 {
-		t.Errorf("count() = %d, want 2 (a new call, with a new call ID, must run)", got)
-	}
+	runs := ts.counted.Load()
+	require.True(t, runs == 1 && got == 1, "count() = %d and the handler ran %d times, want 1 and once: the server ran the call, its reply was lost with the connection, and the client sent the call again; the server must recognise the retry (same client ID, same call ID) and answer with the result it remembers, not run the handler again", got, runs)
+	d := pn.dialCount()
+	assert.Equal(t, 2, d, "the client dialled %d times, want 2 (the first connection broke; the retry goes on a new one)", d)
+	got = callInt(t, c, "count", nil, "a new call after the retry")
+	assert.Equal(t, int64(2), got, "count() = %d, want 2 (a new call, with a new call ID, must run)", got)
 }
 
 // TestRetryWhileCallRunning breaks the connection while the handler of a
@@ -99,35 +99,36 @@ func TestRetryWhileCallRunning(t *testing.T) {
 	select {
 	case <-started:
 	case <-timerC(t):
-		t.Fatalf("the handler of once() was not called within %v", testkit.Patience)
+		require.FailNow(t, fmt.Sprintf("the handler of once() was not called within %v", testkit.Patience))
 	}
 	(<-firstConn).Close() // the connection breaks while the handler runs
 	var tc *tapConn
 	select {
 	case tc = <-secondConn:
 	case <-timerC(t):
-		t.Fatalf("the client did not dial a new connection within %v of losing the first one while a call was waiting for its reply", testkit.Patience)
+		require.FailNow(t, fmt.Sprintf("the client did not dial a new connection within %v of losing the first one while a call was waiting for its reply", testkit.Patience))
 	}
-	retry := waitRequest(t, tc.reads, "the server reading the retried once() from the new connection", func(r rpc.Request) bool { return r.Method == "once" })
+	retry := waitFrame(t, tc.reads, "the server reading the retried once() from the new connection", decodeRequest, func(r rpc.Request) bool { return r.Method == "once" })
 
 	// Give the server time to do the wrong thing.
 	watch := timerAfter(t, 2*testkit.Grace)
 	select {
 	case n := <-started:
-		t.Fatalf("the handler of once() started a run number %d while the first run was still going: the retry (client %#x, call %d) must wait for the first run's result, not run the handler again", n, retry.Client, retry.ID)
+		require.FailNow(t, "the handler ran a second time", "the handler of once() started a run number %d while the first run was still going: the retry (client %#x, call %d) must wait for the first run's result, not run the handler again", n, retry.Client, retry.ID)
 	case <-pc.Finished():
-		t.Fatalf("%s = %s, %s before the first run of its handler returned, want it to wait for that run's result", pc.label, showBytes(pc.result), errText(pc.err))
+		require.FailNow(t, "the call returned too early", "%s = %s, %s before the first run of its handler returned, want it to wait for that run's result", pc.label, showBytes(pc.result), errText(pc.err))
 	case <-watch:
 	}
 
 	letGo()
 	pc.Finishes(t, testkit.Patience, pc.label+", after the first run of its handler returned,")
-	if want := rpc.AppendInt64(nil, 1); pc.err != nil || string(pc.result) != string(want) {
-		t.Errorf("%s = %s, %s, want %s, nil (the result of the only run)", pc.label, showBytes(pc.result), errText(pc.err), showBytes(want))
+	want := rpc.AppendInt64(nil, 1)
+	msg := fmt.Sprintf("%s = %s, %s, want %s, nil (the result of the only run)", pc.label, showBytes(pc.result), errText(pc.err), showBytes(want))
+	if assert.NoError(t, pc.err, msg) {
+		assert.Equal(t, want, pc.result, msg)
 	}
-	if n := runs.Load(); n != 1 {
-		t.Errorf("the handler of once() ran %d times for one call, want once", n)
-	}
+	n := runs.Load()
+	assert.Equal(t, int64(1), n, "the handler of once() ran %d times for one call, want once", n)
 }
 
 // TestRetryGivesUp talks to a server whose connections all break as soon as
@@ -147,27 +148,22 @@ func TestRetryGivesUp(t *testing.T) {
 
 	for round := 1; round <= 2; round++ {
 		err := callErr(t, context.Background(), c, "add", ints(1, 2), "every connection breaks before a reply")
-		if !testkit.Is(err, rpc.ErrConnLost) {
-			t.Errorf("c.Call(ctx, \"add\", ...) = %s, want an error wrapping ErrConnLost (every connection broke before a reply)", errText(err))
-		}
-		if d := pn.dialCount(); d != round*rpc.MaxAttempts {
-			t.Fatalf("the client has dialled %d times for %d calls, want %d: MaxAttempts = %d attempts a call, each on a new connection", d, round, round*rpc.MaxAttempts, rpc.MaxAttempts)
-		}
+		testkit.ErrorIs(t, err, rpc.ErrConnLost, "c.Call(ctx, \"add\", ...) = %s, want an error wrapping ErrConnLost (every connection broke before a reply)", errText(err))
+		d := pn.dialCount()
+		require.Equal(t, round*rpc.MaxAttempts, d, "the client has dialled %d times for %d calls, want %d: MaxAttempts = %d attempts a call, each on a new connection", d, round, round*rpc.MaxAttempts, rpc.MaxAttempts)
 		var first rpc.Request
 		for i := 0; i < rpc.MaxAttempts; i++ {
 			var r rpc.Request
 			select {
 			case r = <-seen:
 			default:
-				t.Fatalf("the server received %d requests for call %d, want MaxAttempts = %d", i, round, rpc.MaxAttempts)
+				require.FailNow(t, fmt.Sprintf("the server received %d requests for call %d, want MaxAttempts = %d", i, round, rpc.MaxAttempts))
 			}
 			if i == 0 {
 				first = r
 				continue
 			}
-			if !sameRequest(r, first) {
-				t.Fatalf("attempt %d of call %d sent %s, want the first attempt's request again, %s: a retry must carry the same client ID and call ID, or the server cannot tell that it ran the call already", i+1, round, showRequest(r), showRequest(first))
-			}
+			require.True(t, sameRequest(r, first), "attempt %d of call %d sent %s, want the first attempt's request again, %s: a retry must carry the same client ID and call ID, or the server cannot tell that it ran the call already", i+1, round, showRequest(r), showRequest(first))
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
 )
 
 func concat(parts ...[]byte) []byte {
@@ -58,24 +59,19 @@ func TestWireGoldenEveryField(t *testing.T) {
 	} {
 		label := fmt.Sprintf("AppendRequest(nil, %s) (%s)", showRequest(tc.req), tc.why)
 		got, err := rpc.AppendRequest(nil, tc.req)
-		if err != nil {
-			t.Errorf("%s = %s, want the frame", label, errText(err))
-		} else {
+		if assert.NoError(t, err, "%s = %s, want the frame", label, errText(err)) {
 			checkBytes(t, label, got, tc.golden, requestFields(len(tc.req.Method), len(tc.req.Args)))
 		}
 		back, err := rpc.ReadRequest(iotest.OneByteReader(bytes.NewReader(tc.golden)))
-		if err != nil || !sameRequest(back, tc.req) {
-			t.Errorf("ReadRequest(the golden frame of %s, delivered one byte per Read) = %s, %s, want the request, nil (a Read may return fewer bytes than asked for: io.ReadFull keeps reading)", showRequest(tc.req), showRequest(back), errText(err))
-		}
+		assert.True(t, err == nil && sameRequest(back, tc.req), "ReadRequest(the golden frame of %s, delivered one byte per Read) = %s, %s, want the request, nil (a Read may return fewer bytes than asked for: io.ReadFull keeps reading)", showRequest(tc.req), showRequest(back), errText(err))
 	}
 
 	payload := bytes.Repeat([]byte{0x33}, 0x010203)
 	bigReply := rpc.Reply{ID: 0xf1f2f3f4f5f6f7f8, Status: rpc.StatusError, Payload: payload}
 	bigReplyGolden := concat(unhex("00 01 02 10  f1 f2 f3 f4 f5 f6 f7 f8  01  00 01 02 03"), payload)
 	label := fmt.Sprintf("AppendReply(nil, %s)", showReply(bigReply))
-	if got, err := rpc.AppendReply(nil, bigReply); err != nil {
-		t.Errorf("%s = %s, want the frame", label, errText(err))
-	} else {
+	got, err := rpc.AppendReply(nil, bigReply)
+	if assert.NoError(t, err, "%s = %s, want the frame", label, errText(err)) {
 		checkBytes(t, label, got, bigReplyGolden, replyFields(len(payload)))
 	}
 	for _, tc := range []struct {
@@ -86,14 +82,11 @@ func TestWireGoldenEveryField(t *testing.T) {
 		{rpc.Reply{ID: 42, Status: rpc.StatusOK, Payload: int42}, goldenAddReply},
 	} {
 		back, err := rpc.ReadReply(iotest.OneByteReader(bytes.NewReader(tc.golden)))
-		if err != nil || !sameReply(back, tc.reply) {
-			t.Errorf("ReadReply(the golden frame of %s, delivered one byte per Read) = %s, %s, want the reply, nil (a Read may return fewer bytes than asked for: io.ReadFull keeps reading)", showReply(tc.reply), showReply(back), errText(err))
-		}
+		assert.True(t, err == nil && sameReply(back, tc.reply), "ReadReply(the golden frame of %s, delivered one byte per Read) = %s, %s, want the reply, nil (a Read may return fewer bytes than asked for: io.ReadFull keeps reading)", showReply(tc.reply), showReply(back), errText(err))
 	}
 	back, err := rpc.ReadRequest(iotest.OneByteReader(bytes.NewReader(goldenAdd)))
-	if want := (rpc.Request{Client: 7, ID: 42, Method: "add", Args: args2and40}); err != nil || !sameRequest(back, want) {
-		t.Errorf("ReadRequest(the golden frame of %s, delivered one byte per Read) = %s, %s, want the request, nil", showRequest(want), showRequest(back), errText(err))
-	}
+	want := rpc.Request{Client: 7, ID: 42, Method: "add", Args: args2and40}
+	assert.True(t, err == nil && sameRequest(back, want), "ReadRequest(the golden frame of %s, delivered one byte per Read) = %s, %s, want the request, nil", showRequest(want), showRequest(back), errText(err))
 
 	for _, tc := range []struct {
 		v      int64
@@ -108,9 +101,8 @@ func TestWireGoldenEveryField(t *testing.T) {
 		{-0x0102030405060708, "fe fd fc fb fa f9 f8 f8"},
 	} {
 		checkBytes(t, fmt.Sprintf("AppendInt64(nil, %d)", tc.v), rpc.AppendInt64(nil, tc.v), unhex(tc.golden), valueFields(1, "int64"))
-		if v, _, err := rpc.ConsumeInt64(unhex(tc.golden)); v != tc.v || err != nil {
-			t.Errorf("ConsumeInt64([%s]) = %d, %s, want %d, nil", tc.golden, v, errText(err), tc.v)
-		}
+		v, _, err := rpc.ConsumeInt64(unhex(tc.golden))
+		assert.True(t, v == tc.v && err == nil, "ConsumeInt64([%s]) = %d, %s, want %d, nil", tc.golden, v, errText(err), tc.v)
 	}
 	for _, tc := range []struct {
 		v      float64
@@ -126,9 +118,8 @@ func TestWireGoldenEveryField(t *testing.T) {
 		{-1e300, "fe 37 e4 3c 88 00 75 9c"},
 	} {
 		checkBytes(t, fmt.Sprintf("AppendFloat64(nil, %v) (bits %#016x)", tc.v, math.Float64bits(tc.v)), rpc.AppendFloat64(nil, tc.v), unhex(tc.golden), valueFields(1, "float64"))
-		if v, _, err := rpc.ConsumeFloat64(unhex(tc.golden)); math.Float64bits(v) != math.Float64bits(tc.v) || err != nil {
-			t.Errorf("ConsumeFloat64([%s]) = %v (bits %#016x), %s, want %v (bits %#016x), nil: every bit must survive the trip", tc.golden, v, math.Float64bits(v), errText(err), tc.v, math.Float64bits(tc.v))
-		}
+		v, _, err := rpc.ConsumeFloat64(unhex(tc.golden))
+		assert.True(t, math.Float64bits(v) == math.Float64bits(tc.v) && err == nil, "ConsumeFloat64([%s]) = %v (bits %#016x), %s, want %v (bits %#016x), nil: every bit must survive the trip", tc.golden, v, math.Float64bits(v), errText(err), tc.v, math.Float64bits(tc.v))
 	}
 }
 
@@ -144,9 +135,7 @@ func checkRefused(t *testing.T, read func(io.Reader) error, fn string, cases []b
 	for _, tc := range cases {
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("%s(%s)", fn, tc.what), func() { err = read(bytes.NewReader(tc.frame)) })
-		if !testkit.Is(err, tc.want) {
-			t.Errorf("%s(%s) = %s, want an error wrapping %s\nthe frame:\n%s", fn, tc.what, errText(err), errText(tc.want), dump(tc.frame, 0))
-		}
+		testkit.ErrorIs(t, err, tc.want, "%s(%s) = %s, want an error wrapping %s\nthe frame:\n%s", fn, tc.what, errText(err), errText(tc.want), dump(tc.frame, 0))
 	}
 }
 
@@ -214,48 +203,41 @@ func TestReadRejectsBadFrames(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			err := r.read(bytes.NewReader(tc.frame))
 			runtime.ReadMemStats(&after)
-			if !testkit.Is(err, rpc.ErrFrameTooLarge) {
-				t.Fatalf("%s(%s) = %s, want an error wrapping ErrFrameTooLarge (the limit is MaxFrame = %d bytes; check the length before you allocate or read the body)", r.fn, tc.what, errText(err), rpc.MaxFrame)
+			if !testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "%s(%s) = %s, want an error wrapping ErrFrameTooLarge (the limit is MaxFrame = %d bytes; check the length before you allocate or read the body)", r.fn, tc.what, errText(err), rpc.MaxFrame) {
+				t.FailNow()
 			}
-			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<10 {
-				t.Errorf("%s(%s) allocated %d bytes before it refused the frame, want almost nothing: a length that came from the peer must be checked before anything is allocated for it", r.fn, tc.what, grew)
-			}
+			grew := after.TotalAlloc - before.TotalAlloc
+			assert.LessOrEqual(t, grew, uint64(64<<10), "%s(%s) allocated %d bytes before it refused the frame, want almost nothing: a length that came from the peer must be checked before anything is allocated for it", r.fn, tc.what, grew)
 		}
 	}
 
 	// The limit itself: MaxFrame is allowed, MaxFrame+1 is not.
 	fit := rpc.Request{Client: 1, ID: 1, Method: "echo", Args: make([]byte, rpc.MaxFrame-22-4)}
 	frame, err := rpc.AppendRequest(nil, fit)
-	if err != nil {
-		t.Errorf("AppendRequest(a request whose frame length is exactly MaxFrame) = %s, want the frame (the limit is inclusive)", errText(err))
-	} else if got, err := rpc.ReadRequest(bytes.NewReader(frame)); err != nil || !sameRequest(got, fit) {
-		t.Errorf("ReadRequest(a request frame whose length is exactly MaxFrame) = %s, %s, want the request (the limit is inclusive)", showRequest(got), errText(err))
+	if assert.NoError(t, err, "AppendRequest(a request whose frame length is exactly MaxFrame) = %s, want the frame (the limit is inclusive)", errText(err)) {
+		got, err := rpc.ReadRequest(bytes.NewReader(frame))
+		assert.True(t, err == nil && sameRequest(got, fit), "ReadRequest(a request frame whose length is exactly MaxFrame) = %s, %s, want the request (the limit is inclusive)", showRequest(got), errText(err))
 	}
 	fit.Args = append(fit.Args, 0)
-	if _, err := rpc.AppendRequest(nil, fit); !testkit.Is(err, rpc.ErrFrameTooLarge) {
-		t.Errorf("AppendRequest(a request whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
-	}
+	_, err = rpc.AppendRequest(nil, fit)
+	testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "AppendRequest(a request whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	long := rpc.Request{Client: 1, ID: 1, Method: strings.Repeat("x", rpc.MaxMethod+1)}
-	if _, err := rpc.AppendRequest(nil, long); !testkit.Is(err, rpc.ErrFrameTooLarge) {
-		t.Errorf("AppendRequest(a request with a method name of MaxMethod+1 = %d bytes) = %s, want an error wrapping ErrFrameTooLarge (its length would not fit in the u16)", rpc.MaxMethod+1, errText(err))
-	}
+	_, err = rpc.AppendRequest(nil, long)
+	testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "AppendRequest(a request with a method name of MaxMethod+1 = %d bytes) = %s, want an error wrapping ErrFrameTooLarge (its length would not fit in the u16)", rpc.MaxMethod+1, errText(err))
 	long.Method = long.Method[1:]
-	if _, err := rpc.AppendRequest(nil, long); err != nil {
-		t.Errorf("AppendRequest(a request with a method name of MaxMethod = %d bytes) = %s, want the frame", rpc.MaxMethod, errText(err))
-	}
+	_, err = rpc.AppendRequest(nil, long)
+	assert.NoError(t, err, "AppendRequest(a request with a method name of MaxMethod = %d bytes) = %s, want the frame", rpc.MaxMethod, errText(err))
 	reply := rpc.Reply{ID: 1, Payload: make([]byte, rpc.MaxFrame-13)}
-	if frame, err := rpc.AppendReply(nil, reply); err != nil {
-		t.Errorf("AppendReply(a reply whose frame length is exactly MaxFrame) = %s, want the frame", errText(err))
-	} else if got, err := rpc.ReadReply(bytes.NewReader(frame)); err != nil || !sameReply(got, reply) {
-		t.Errorf("ReadReply(a reply frame whose length is exactly MaxFrame) = %s, %s, want the reply", showReply(got), errText(err))
+	frame, err = rpc.AppendReply(nil, reply)
+	if assert.NoError(t, err, "AppendReply(a reply whose frame length is exactly MaxFrame) = %s, want the frame", errText(err)) {
+		got, err := rpc.ReadReply(bytes.NewReader(frame))
+		assert.True(t, err == nil && sameReply(got, reply), "ReadReply(a reply frame whose length is exactly MaxFrame) = %s, %s, want the reply", showReply(got), errText(err))
 	}
 	reply.Payload = append(reply.Payload, 0)
-	if _, err := rpc.AppendReply(nil, reply); !testkit.Is(err, rpc.ErrFrameTooLarge) {
-		t.Errorf("AppendReply(a reply whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
-	}
-	if _, err := rpc.AppendReply(nil, rpc.Reply{ID: 1, Status: 3}); !testkit.Is(err, rpc.ErrBadFrame) {
-		t.Errorf("AppendReply(a reply with status 3) = %s, want an error wrapping ErrBadFrame (the format defines statuses 0, 1 and 2)", errText(err))
-	}
+	_, err = rpc.AppendReply(nil, reply)
+	testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "AppendReply(a reply whose frame length would be MaxFrame+1) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
+	_, err = rpc.AppendReply(nil, rpc.Reply{ID: 1, Status: 3})
+	testkit.ErrorIs(t, err, rpc.ErrBadFrame, "AppendReply(a reply with status 3) = %s, want an error wrapping ErrBadFrame (the format defines statuses 0, 1 and 2)", errText(err))
 }
 
 // TestServerRefusesBadFrames sends bad frames to ServeConn: it must return
@@ -281,23 +263,18 @@ func TestServerRefusesBadFrames(t *testing.T) {
 			rc.conn.Close()
 		}
 		rc.served.Finishes(t, testkit.Patience, fmt.Sprintf("srv.ServeConn(conn), after it read %s,", tc.what))
-		if !testkit.Is(rc.err, tc.want) {
-			t.Errorf("srv.ServeConn(conn) = %s, after it read %s; want an error wrapping %s", errText(rc.err), tc.what, errText(tc.want))
-		}
+		testkit.ErrorIs(t, rc.err, tc.want, "srv.ServeConn(conn) = %s, after it read %s; want an error wrapping %s", errText(rc.err), tc.what, errText(tc.want))
 		if !tc.hangUp {
 			var err error
 			testkit.Within(t, testkit.Patience, "reading from a connection that ServeConn gave up on", func() { _, err = rc.conn.Read(make([]byte, 1)) })
-			if err == nil {
-				t.Errorf("the client could still read from the connection after ServeConn refused %s, want it closed", tc.what)
-			}
+			assert.Error(t, err, "the client could still read from the connection after ServeConn refused %s, want it closed", tc.what)
 		}
 	}
 
 	rc := newRawConn(t, ts.Server)
 	rc.send(t, goldenAdd, "the golden request add(2, 40)")
-	if got := rc.receive(t, "the reply to add(2, 40)"); !sameReply(got, rpc.Reply{ID: 42, Status: rpc.StatusOK, Payload: int42}) {
-		t.Errorf("the reply to the golden request add(2, 40) on a new connection = %s, want %s (one bad connection must not harm the server)", showReply(got), showReply(rpc.Reply{ID: 42, Payload: int42}))
-	}
+	got := rc.receive(t, "the reply to add(2, 40)")
+	assert.True(t, sameReply(got, rpc.Reply{ID: 42, Status: rpc.StatusOK, Payload: int42}), "the reply to the golden request add(2, 40) on a new connection = %s, want %s (one bad connection must not harm the server)", showReply(got), showReply(rpc.Reply{ID: 42, Payload: int42}))
 }
 
 // TestCallRefusesOversizedArgs checks that Call refuses a request that does
@@ -308,18 +285,12 @@ func TestCallRefusesOversizedArgs(t *testing.T) {
 	_, _, c := setup(t)
 
 	err := callErr(t, context.Background(), c, "echo", make([]byte, rpc.MaxFrame), "the arguments alone are MaxFrame bytes")
-	if !testkit.Is(err, rpc.ErrFrameTooLarge) {
-		t.Errorf("c.Call(ctx, \"echo\", MaxFrame bytes) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
-	}
+	testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "c.Call(ctx, \"echo\", MaxFrame bytes) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	err = callErr(t, context.Background(), c, strings.Repeat("x", rpc.MaxMethod+1), nil, "the method name is MaxMethod+1 bytes long")
-	if !testkit.Is(err, rpc.ErrFrameTooLarge) {
-		t.Errorf("c.Call(ctx, a method name of MaxMethod+1 bytes, nil) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
-	}
+	testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "c.Call(ctx, a method name of MaxMethod+1 bytes, nil) = %s, want an error wrapping ErrFrameTooLarge", errText(err))
 	largest := bytes.Repeat([]byte{7}, rpc.MaxFrame-22-len("echo"))
-	if got := call(t, c, "echo", largest, "the largest arguments that fit in a frame"); !bytes.Equal(got, largest) {
-		t.Errorf("echo(the largest arguments that fit, %d bytes) = %s, want them back", len(largest), showBytes(got))
-	}
-	if got := callInt(t, c, "add", ints(40, 2), "after calls that were refused"); got != 42 {
-		t.Errorf("add(40, 2) = %d, want 42", got)
-	}
+	got := call(t, c, "echo", largest, "the largest arguments that fit in a frame")
+	assert.True(t, bytes.Equal(got, largest), "echo(the largest arguments that fit, %d bytes) = %s, want them back", len(largest), showBytes(got))
+	sum := callInt(t, c, "add", ints(40, 2), "after calls that were refused")
+	assert.Equal(t, int64(42), sum, "add(40, 2) = %d, want 42", sum)
 }

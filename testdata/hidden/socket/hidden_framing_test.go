@@ -23,6 +23,8 @@ import (
 	"testing/iotest"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A trickleWriter takes at most max bytes per Write and reports no error,
@@ -76,15 +78,11 @@ func TestShortReadsAndWrites(t *testing.T) {
 	for _, tc := range goldenFrames {
 		var buf bytes.Buffer
 		err := writeFrameNow(t, &buf, tc.payload, "WriteFrame(&buf, "+tc.name+")")
-		if err != nil || !bytes.Equal(buf.Bytes(), tc.wire) {
-			t.Fatalf("WriteFrame(&buf, %s) = %s and wrote %s, want nil and %s: get the wire format right first (TestWriteFrameGoldenBytes)",
-				tc.name, errName(err), hexStart(buf.Bytes()), hexStart(tc.wire))
-		}
+		require.True(t, err == nil && bytes.Equal(buf.Bytes(), tc.wire), "WriteFrame(&buf, %s) = %s and wrote %s, want nil and %s: get the wire format right first (TestWriteFrameGoldenBytes)",
+			tc.name, errName(err), hexStart(buf.Bytes()), hexStart(tc.wire))
 		got, err := readFrameNow(t, bytes.NewReader(tc.wire), MaxFrame, "ReadFrame(r, MaxFrame) on "+tc.name)
-		if err != nil || !bytes.Equal(got, tc.payload) {
-			t.Fatalf("ReadFrame(r, MaxFrame) on %s = %s, %s, want %s, nil: get the wire format right first (TestReadFrameGoldenBytes)",
-				hexStart(tc.wire), hexStart(got), errName(err), hexStart(tc.payload))
-		}
+		require.True(t, err == nil && bytes.Equal(got, tc.payload), "ReadFrame(r, MaxFrame) on %s = %s, %s, want %s, nil: get the wire format right first (TestReadFrameGoldenBytes)",
+			hexStart(tc.wire), hexStart(got), errName(err), hexStart(tc.payload))
 	}
 
 	readers := []struct {
@@ -98,44 +96,35 @@ func TestShortReadsAndWrites(t *testing.T) {
 	for _, rd := range readers {
 		for _, tc := range goldenFrames {
 			got, err := readFrameNow(t, rd.r, MaxFrame, "ReadFrame(r, MaxFrame) through "+rd.name)
-			if err != nil {
-				t.Fatalf("ReadFrame(r, MaxFrame) through %s = %s on the frame %s, want its payload: a Read may return fewer bytes than asked for, so keep reading (io.ReadFull)",
-					rd.name, errName(err), hexStart(tc.wire))
-			}
-			if !bytes.Equal(got, tc.payload) {
-				t.Fatalf("ReadFrame(r, MaxFrame) through %s returned %s on the frame %s, want %s: a Read may return fewer bytes than asked for, so keep reading (io.ReadFull)",
-					rd.name, hexStart(got), hexStart(tc.wire), hexStart(tc.payload))
-			}
+			require.NoError(t, err, "ReadFrame(r, MaxFrame) through %s = %s on the frame %s, want its payload: a Read may return fewer bytes than asked for, so keep reading (io.ReadFull)",
+				rd.name, errName(err), hexStart(tc.wire))
+			require.True(t, bytes.Equal(got, tc.payload), "ReadFrame(r, MaxFrame) through %s returned %s on the frame %s, want %s: a Read may return fewer bytes than asked for, so keep reading (io.ReadFull)",
+				rd.name, hexStart(got), hexStart(tc.wire), hexStart(tc.payload))
 		}
-		if _, err := readFrameNow(t, rd.r, MaxFrame, "ReadFrame(r, MaxFrame) at the end"); !testkit.Is(err, io.EOF) {
-			t.Errorf("ReadFrame(r, MaxFrame) through %s at the end of the stream = %s, want io.EOF", rd.name, errName(err))
-		}
+		_, err := readFrameNow(t, rd.r, MaxFrame, "ReadFrame(r, MaxFrame) at the end")
+		testkit.ErrorIs(t, err, io.EOF, "ReadFrame(r, MaxFrame) through %s at the end of the stream = %s, want io.EOF", rd.name, errName(err))
 	}
 
 	for _, tc := range goldenFrames {
 		w := &trickleWriter{max: 3}
-		if err := writeFrameNow(t, w, tc.payload, "WriteFrame(w, "+tc.name+") to a writer that takes 3 bytes per call"); err != nil {
-			t.Errorf("WriteFrame(w, %s) = %s, want nil (w takes at most 3 bytes per Write and never fails)", tc.name, errName(err))
+		err := writeFrameNow(t, w, tc.payload, "WriteFrame(w, "+tc.name+") to a writer that takes 3 bytes per call")
+		if !assert.NoError(t, err, "WriteFrame(w, %s) = %s, want nil (w takes at most 3 bytes per Write and never fails)", tc.name, errName(err)) {
 			continue
 		}
-		if got := w.buf.Bytes(); !bytes.Equal(got, tc.wire) {
-			t.Errorf("WriteFrame(w, %s) to a writer that takes at most 3 bytes per Write (and says so in the count it returns) left %s written after %d Write calls, want %s: call Write again with what is left until the whole frame is written",
-				tc.name, hexStart(got), w.calls, hexStart(tc.wire))
-		}
+		got := w.buf.Bytes()
+		assert.True(t, bytes.Equal(got, tc.wire), "WriteFrame(w, %s) to a writer that takes at most 3 bytes per Write (and says so in the count it returns) left %s written after %d Write calls, want %s: call Write again with what is left until the whole frame is written",
+			tc.name, hexStart(got), w.calls, hexStart(tc.wire))
 	}
 
 	// A writer that takes nothing must not make WriteFrame loop for ever.
 	stuck := &stuckWriter{}
-	if err := writeFrameNow(t, stuck, []byte("hello"), "WriteFrame(w, \"hello\") to a writer that takes nothing and reports no error"); err == nil {
-		t.Errorf("WriteFrame(w, \"hello\") = nil after %d Write calls to a writer that took nothing, want an error (io.ErrShortWrite)", stuck.calls)
-	}
+	err := writeFrameNow(t, stuck, []byte("hello"), "WriteFrame(w, \"hello\") to a writer that takes nothing and reports no error")
+	assert.Error(t, err, "WriteFrame(w, \"hello\") = nil after %d Write calls to a writer that took nothing, want an error (io.ErrShortWrite)", stuck.calls)
 
 	// A writer's error comes back to the caller.
 	broken := &brokenWriter{ok: 6}
-	err := writeFrameNow(t, broken, []byte("hello, world"), "WriteFrame(w, \"hello, world\") to a writer that fails after 6 bytes")
-	if !testkit.Is(err, errBroken) {
-		t.Errorf("WriteFrame(w, \"hello, world\") = %v to a writer that fails after 6 bytes, want its error (%v)", err, errBroken)
-	}
+	err = writeFrameNow(t, broken, []byte("hello, world"), "WriteFrame(w, \"hello, world\") to a writer that fails after 6 bytes")
+	testkit.ErrorIs(t, err, errBroken, "WriteFrame(w, \"hello, world\") = %v to a writer that fails after 6 bytes, want its error (%v)", err, errBroken)
 }
 
 // A prefixThenTrap reader returns a length prefix, then records any
@@ -185,16 +174,10 @@ func TestHugeLengthRefusedBeforeAllocating(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		allocated := after.TotalAlloc - before.TotalAlloc
 
-		if !testkit.Is(err, ErrFrameTooLarge) {
-			t.Errorf("%s = %s, %s, want ErrFrameTooLarge", what, show(got), errName(err))
-		}
-		if r.readBeyond {
-			t.Errorf("%s read past the prefix, want it to stop there: the prefix alone shows the frame is too large", what)
-		}
-		if allocated > allowance {
-			t.Fatalf("%s allocated %d bytes, want well under %d: check the length against max before allocating the payload, since the prefix comes from the other end and can claim up to 4 GiB",
-				what, allocated, allowance)
-		}
+		testkit.ErrorIs(t, err, ErrFrameTooLarge, "%s = %s, %s, want ErrFrameTooLarge", what, show(got), errName(err))
+		assert.False(t, r.readBeyond, "%s read past the prefix, want it to stop there: the prefix alone shows the frame is too large", what)
+		require.LessOrEqual(t, allocated, uint64(allowance), "%s allocated %d bytes, want well under %d: check the length against max before allocating the payload, since the prefix comes from the other end and can claim up to 4 GiB",
+			what, allocated, allowance)
 		if t.Failed() {
 			return
 		}

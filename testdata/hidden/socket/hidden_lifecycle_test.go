@@ -25,11 +25,12 @@ import (
 	"net"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A heldListener hands out connections whose Write, once the test holds
@@ -62,129 +63,104 @@ func (c *heldConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
-// A closeWatcher is a listener that records whether it was closed.
-type closeWatcher struct {
-	net.Listener
-	closed atomic.Bool
+// A heldServer is a server on a heldListener, with two clients connected.
+type heldServer struct {
+	srv  *Server
+	r    *running
+	held *heldListener
+	a, b net.Conn // the clients, in the order they connected
+	once sync.Once
 }
 
-func (l *closeWatcher) Close() error {
-	l.closed.Store(true)
-	return l.Listener.Close()
+// startHeld starts a server on a heldListener and connects two clients.
+// The held Write is let go when the test ends, before the server's
+// clean-up closes it, if the test has not done it.
+func startHeld(t *testing.T) *heldServer {
+	t.Helper()
+	h := &heldServer{srv: &Server{}, held: &heldListener{Listener: listenTCP(t), entered: make(chan struct{}, 8), release: make(chan struct{})}}
+	h.r = serve(t, h.srv, h.held)
+	h.a, h.b = dial(t, h.held), dial(t, h.held)
+	t.Cleanup(h.letGo) // runs before the server's clean-up, which closes it
+	waitClients(t, h.srv, 2, "two clients connected")
+	return h
+}
+
+// letGo lets the held Write go on; only the first call counts.
+func (h *heldServer) letGo() { h.once.Do(func() { close(h.held.release) }) }
+
+// holdWrite sends a frame from the first client to the second and waits
+// until the server's Write of it to the second client is held. from and to
+// name the clients.
+func (h *heldServer) holdWrite(t *testing.T, from, to string) {
+	t.Helper()
+	mustSend(t, h.a, from, []byte("for "+to))
+	testkit.Within(t, testkit.Patience, fmt.Sprintf("the server's Write of %s's frame to %s", from, to), func() { <-h.held.entered })
+}
+
+// stopWhileHeld calls stop, which is srv.Close or srv.Shutdown (named
+// what), while a Write of the server is held: stop must stay blocked (the
+// message staysBlocked says why) until the Write is let go, then return
+// nil (returnsNil names the call that must), and every Serve must have
+// returned.
+func (h *heldServer) stopWhileHeld(t *testing.T, what string, stop func() error, staysBlocked, returnsNil string) {
+	t.Helper()
+	var err error
+	stopping := testkit.Go(func() { err = stop() })
+	stopping.StaysBlocked(t, testkit.Grace, staysBlocked)
+	h.letGo()
+	stopping.Finishes(t, testkit.Patience, what+" once the server's last Write returned")
+	assert.NoError(t, err, returnsNil)
+	h.r.serveReturned(t, what)
 }
 
 func TestCloseWaitsForItsGoroutines(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	held := &heldListener{Listener: listenTCP(t), entered: make(chan struct{}, 8), release: make(chan struct{})}
-	srv := &Server{}
-	r := serve(t, srv, held)
-	a, b := dial(t, held), dial(t, held)
-	released := false
-	letGo := func() {
-		if !released {
-			released = true
-			close(held.release)
-		}
-	}
-	t.Cleanup(letGo) // runs before the server's clean-up, which closes it
-	waitClients(t, srv, 2, "two clients connected")
+	h := startHeld(t)
+	srv, a, b := h.srv, h.a, h.b
 
 	// a's frame goes to b: b's writer enters Write, and stays there.
-	mustSend(t, a, "a", []byte("for b"))
-	testkit.Within(t, testkit.Patience, "the server's Write of a's frame to b", func() { <-held.entered })
+	h.holdWrite(t, "a", "b")
 
-	var err error
-	closing := testkit.Go(func() { err = srv.Close() })
-	closing.StaysBlocked(t, testkit.Grace,
-		"srv.Close() while a goroutine of the server was still inside conn.Write (Close must return only once every goroutine of the server has ended: wait for them, with a sync.WaitGroup)")
-	letGo()
-	closing.Finishes(t, testkit.Patience, "srv.Close() once the server's last Write returned")
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
-	r.serveReturned(t, "srv.Close()")
+	h.stopWhileHeld(t, "srv.Close()", srv.Close,
+		"srv.Close() while a goroutine of the server was still inside conn.Write (Close must return only once every goroutine of the server has ended: wait for them, with a sync.WaitGroup)",
+		"srv.Close()")
 	expectEnd(t, a, "a", "srv.Close()")
 	expectEnd(t, b, "b", "srv.Close()")
 
 	// The same for Shutdown: it returns once the writers have sent what
 	// was queued and every goroutine has ended, not before.
-	held2 := &heldListener{Listener: listenTCP(t), entered: make(chan struct{}, 8), release: make(chan struct{})}
-	srv2 := &Server{}
-	r2 := serve(t, srv2, held2)
-	c, d := dial(t, held2), dial(t, held2)
-	released2 := false
-	letGo2 := func() {
-		if !released2 {
-			released2 = true
-			close(held2.release)
-		}
-	}
-	t.Cleanup(letGo2)
-	waitClients(t, srv2, 2, "two clients connected")
-	mustSend(t, c, "c", []byte("for d"))
-	testkit.Within(t, testkit.Patience, "the server's Write of c's frame to d", func() { <-held2.entered })
-	shutting := testkit.Go(func() {
+	h2 := startHeld(t)
+	c, d := h2.a, h2.b
+	h2.holdWrite(t, "c", "d")
+	shutdown := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*testkit.Patience)
 		defer cancel()
-		err = srv2.Shutdown(ctx)
-	})
-	shutting.StaysBlocked(t, testkit.Grace,
-		"srv.Shutdown(ctx) while a goroutine of the server was still inside conn.Write, sending a queued frame (Shutdown returns once the queued frames are sent and every goroutine of the server has ended)")
-	letGo2()
-	shutting.Finishes(t, testkit.Patience, "srv.Shutdown(ctx) once the server's last Write returned")
-	if err != nil {
-		t.Errorf("srv.Shutdown(ctx) = %v, want nil (the queued frame was sent)", err)
+		return h2.srv.Shutdown(ctx)
 	}
-	r2.serveReturned(t, "srv.Shutdown(ctx)")
+	h2.stopWhileHeld(t, "srv.Shutdown(ctx)", shutdown,
+		"srv.Shutdown(ctx) while a goroutine of the server was still inside conn.Write, sending a queued frame (Shutdown returns once the queued frames are sent and every goroutine of the server has ended)",
+		"srv.Shutdown(ctx) (the queued frame was sent)")
 	mustReceive(t, d, "d", []byte("for d"), `"for d" from c, queued before the shutdown`)
 	expectEnd(t, c, "c", "srv.Shutdown(ctx)")
 	expectEnd(t, d, "d", "srv.Shutdown(ctx)")
 
 	// Serve on a closed server refuses, and closes the listener it was
 	// given, as every return of Serve does.
-	l := &closeWatcher{Listener: listenTCP(t)}
+	l := &testkit.CloseWatcher{Listener: listenTCP(t)}
 	var again error
 	testkit.Within(t, testkit.Patience, "srv.Serve(l) after srv.Close()", func() { again = srv.Serve(l) })
-	if !testkit.Is(again, ErrServerClosed) {
-		t.Errorf("srv.Serve(l) on a closed server = %s, want ErrServerClosed", errName(again))
-	}
-	if !l.closed.Load() {
-		t.Errorf("srv.Serve(l) on a closed server returned and left l open, want l closed: Serve always closes its listener, or clients that dial it wait for ever for a server that is gone")
-	}
-}
-
-// A lateListener hands the server the connection it accepted only once the
-// listener is being closed: a client that connects just as the server
-// closes.
-type lateListener struct {
-	*trackingListener
-	got     chan struct{} // a value once Accept has a connection in hand
-	closing chan struct{}
-	once    sync.Once
-}
-
-func (l *lateListener) Accept() (net.Conn, error) {
-	c, err := l.trackingListener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.got <- struct{}{}
-	<-l.closing
-	return c, nil
-}
-
-func (l *lateListener) Close() error {
-	l.once.Do(func() { close(l.closing) })
-	return l.trackingListener.Close()
+	testkit.ErrorIs(t, again, ErrServerClosed, "srv.Serve(l) on a closed server = %s, want ErrServerClosed", errName(again))
+	assert.True(t, l.Closed(), "srv.Serve(l) on a closed server returned and left l open, want l closed: Serve always closes its listener, or clients that dial it wait for ever for a server that is gone")
 }
 
 func TestConnAcceptedWhileClosing(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	l := &lateListener{trackingListener: track(listenTCP(t)), got: make(chan struct{}, 1), closing: make(chan struct{})}
+	tl := track(listenTCP(t))
+	l := testkit.NewLateListener(tl) // hands the server its connection once it is being closed
 	srv := &Server{}
 	r := serve(t, srv, l)
 	late := dial(t, l)
-	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.got })
+	testkit.Within(t, testkit.Patience, "the listener accepting the client's connection", func() { <-l.Holding() })
 
 	// Accept returns the connection once Close has closed the listener:
 	// the server must close it (it is nobody's client), release its lock,
@@ -193,17 +169,13 @@ func TestConnAcceptedWhileClosing(t *testing.T) {
 	testkit.Within(t, testkit.Patience,
 		"srv.Close() while Serve was receiving a new connection (does Serve release the lock on every path, and return once the listener is closed?)",
 		func() { err = srv.Close() })
-	if err != nil {
-		t.Errorf("srv.Close() = %v, want nil", err)
-	}
+	assert.NoError(t, err, "srv.Close()")
 	r.serveReturned(t, "srv.Close()")
-	if open, accepted := l.open(); open != 0 {
-		t.Fatalf("after srv.Close() returned, %d of the %d connections the server accepted were still open: a connection that Accept returns after Close must be closed too (it leaks otherwise)", open, accepted)
-	}
+	open, accepted := tl.open()
+	require.Zero(t, open, "after srv.Close() returned, %d of the %d connections the server accepted were still open: a connection that Accept returns after Close must be closed too (it leaks otherwise)", open, accepted)
 	expectEnd(t, late, "late", "srv.Close()")
-	if n := clientsNow(t, srv); n != 0 {
-		t.Errorf("srv.Clients() = %d after srv.Close(), want 0", n)
-	}
+	n := clientsNow(t, srv)
+	assert.Zero(t, n, "srv.Clients() = %d after srv.Close(), want 0", n)
 }
 
 // A breakingListener hands out connections whose writes fail, from the
@@ -279,9 +251,7 @@ func TestFailingWritersLeaveUnderLock(t *testing.T) {
 			}
 		})
 	for i, err := range problems {
-		if err != nil {
-			t.Errorf("healthy client %d: %v", i, err)
-		}
+		assert.NoError(t, err, "healthy client %d: %v", i, err)
 	}
 	waitClients(t, srv, healthy, fmt.Sprintf("the %d clients whose connections failed on write must be gone", broken))
 }
@@ -305,12 +275,9 @@ func TestCallExactSizes(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen+1 = %d bytes)", len(tooBig)), func() {
 		resp, err = cl.Call(context.Background(), addr, tooBig)
 	})
-	if !testkit.Is(err, ErrFrameTooLarge) {
-		t.Errorf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen+1 = %d bytes) = %q, %s, want ErrFrameTooLarge (with its 4-byte ID it does not fit in one datagram)", len(tooBig), resp, errName(err))
-	}
-	if d, ok := nextDatagram(t, srv, testkit.Grace); ok {
-		t.Errorf("the server got a datagram of %d bytes from a call whose request is too large, want none", 4+len(d.payload))
-	}
+	testkit.ErrorIs(t, err, ErrFrameTooLarge, "cl.Call(ctx, addr, a request of MaxDatagram-IDLen+1 = %d bytes) = %q, %s, want ErrFrameTooLarge (with its 4-byte ID it does not fit in one datagram)", len(tooBig), resp, errName(err))
+	extra, sent := nextDatagram(t, srv, testkit.Grace)
+	assert.False(t, sent, "the server got a datagram of %d bytes from a call whose request is too large, want none", 4+len(extra.payload))
 
 	// The largest request that fits: MaxDatagram bytes with its ID.
 	largest := pattern(MaxDatagram - IDLen)
@@ -326,16 +293,16 @@ func TestCallExactSizes(t *testing.T) {
 	}
 	if !ok {
 		op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, the largest request)")
-		t.Fatalf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen = %d bytes) = %q, %s and sent nothing, want it sent and answered: with its 4-byte ID it is exactly MaxDatagram = %d bytes, which fits (the limit is inclusive)",
+		// resp and err are read only now that the call has returned.
+		require.FailNow(t, "the server got no request", "cl.Call(ctx, addr, a request of MaxDatagram-IDLen = %d bytes) = %q, %s and sent nothing, want it sent and answered: with its 4-byte ID it is exactly MaxDatagram = %d bytes, which fits (the limit is inclusive)",
 			len(largest), resp, errName(err), MaxDatagram)
 	}
-	if len(d.payload) != len(largest) {
-		t.Errorf("the server got a request of %d bytes, want %d", len(d.payload), len(largest))
-	}
+	assert.Equal(t, len(largest), len(d.payload), "the server got a request of %d bytes, want %d", len(d.payload), len(largest))
 	reply(t, srv, d.from, d.id, "got it")
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, the largest request) after its reply was sent")
-	if err != nil || string(resp) != "got it" {
-		t.Errorf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen = %d bytes) = %q, %s, want \"got it\", nil (the limit is inclusive)", len(largest), resp, errName(err))
+	msg := fmt.Sprintf("cl.Call(ctx, addr, a request of MaxDatagram-IDLen = %d bytes) = %q, %s, want \"got it\", nil (the limit is inclusive)", len(largest), resp, errName(err))
+	if assert.NoError(t, err, msg) {
+		assert.Equal(t, "got it", string(resp), msg)
 	}
 
 	// An empty response: a reply of exactly IDLen bytes is a reply. A
@@ -345,17 +312,15 @@ func TestCallExactSizes(t *testing.T) {
 	// Bounded: a few datagrams at most (a late attempt of the call before
 	// may come first), each read waiting Patience at most.
 	for k := 0; d.payload != "anything?"; k++ {
-		if k == 8 {
-			t.Fatalf("the server got %d datagrams, none of them the request \"anything?\" of cl.Call(ctx, addr, \"anything?\")", k)
-		}
-		if d, ok = nextDatagram(t, srv, testkit.Patience); !ok {
-			t.Fatalf("the server got nothing from cl.Call(ctx, addr, \"anything?\") within %v", testkit.Patience)
-		}
+		require.Less(t, k, 8, "the server got %d datagrams, none of them the request \"anything?\" of cl.Call(ctx, addr, \"anything?\")", k)
+		d, ok = nextDatagram(t, srv, testkit.Patience)
+		require.True(t, ok, "the server got nothing from cl.Call(ctx, addr, \"anything?\") within %v", testkit.Patience)
 	}
 	reply(t, srv, d.from, d.id, "")
 	reply(t, srv, d.from, d.id, "not this one")
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, \"anything?\") after its reply was sent")
-	if err != nil || len(resp) != 0 {
-		t.Errorf("cl.Call(ctx, addr, \"anything?\") = %q, %s, want \"\", nil: its first reply was the 4 bytes of its ID and nothing more, an empty response (only a datagram shorter than IDLen is no reply)", resp, errName(err))
+	msg = fmt.Sprintf("cl.Call(ctx, addr, \"anything?\") = %q, %s, want \"\", nil: its first reply was the 4 bytes of its ID and nothing more, an empty response (only a datagram shorter than IDLen is no reply)", resp, errName(err))
+	if assert.NoError(t, err, msg) {
+		assert.Equal(t, "", string(resp), msg)
 	}
 }

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"github.com/ipclab/ipclab/exercises/internal/testkit"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smallBuffers makes the kernel's buffers of a TCP connection small, so
@@ -44,9 +46,7 @@ func shrinkWrites(c net.Conn) {
 
 func shrinkReads(t *testing.T, c net.Conn) {
 	t.Helper()
-	if err := c.(*net.TCPConn).SetReadBuffer(smallBuffer); err != nil {
-		t.Fatalf("conn.SetReadBuffer(%d) = %v", smallBuffer, err)
-	}
+	require.NoError(t, c.(*net.TCPConn).SetReadBuffer(smallBuffer), "conn.SetReadBuffer(%d)", smallBuffer)
 }
 
 // numbered returns a payload of size bytes that starts with n.
@@ -69,9 +69,8 @@ func TestServerRefusesOversizedFrame(t *testing.T) {
 	expectEnd(t, big, "big", "it sent a frame of 1025 bytes to a server whose MaxFrame is 1024")
 	// A prefix that claims 4 GiB, and nothing after it.
 	huge.SetWriteDeadline(time.Now().Add(testkit.Patience))
-	if _, err := huge.Write([]byte{0xff, 0xff, 0xff, 0xff}); err != nil {
-		t.Fatalf("client huge: writing the prefix [ff ff ff ff]: %v", err)
-	}
+	_, err := huge.Write([]byte{0xff, 0xff, 0xff, 0xff})
+	require.NoError(t, err, "client huge: writing the prefix [ff ff ff ff]")
 	expectEnd(t, huge, "huge", "it sent the length prefix [ff ff ff ff] to a server whose MaxFrame is 1024")
 	waitClients(t, srv, 2, "the two clients that sent frames over the limit were disconnected")
 
@@ -79,9 +78,8 @@ func TestServerRefusesOversizedFrame(t *testing.T) {
 	mustSend(t, b, "b", pattern(1024))
 	mustReceive(t, c, "c", pattern(1024),
 		"the 1024-byte frame from b (not the 1025-byte frame from big: the server must refuse frames over its MaxFrame)")
-	if open, accepted := l.open(); open != 2 {
-		t.Errorf("%d of the %d connections the server accepted are open, want 2: the connections of the clients that sent oversized frames must be closed", open, accepted)
-	}
+	open, accepted := l.open()
+	assert.Equal(t, 2, open, "%d of the %d connections the server accepted are open, want 2: the connections of the clients that sent oversized frames must be closed", open, accepted)
 }
 
 func TestSlowClientIsDropped(t *testing.T) {
@@ -106,29 +104,20 @@ func TestSlowClientIsDropped(t *testing.T) {
 	dropped := -1
 	for i := 0; i < maxFrames && (dropped < 0 || i < dropped+3); i++ {
 		p := numbered(i, frameSize)
-		if err := sendFrame(b, p); err != nil {
-			t.Fatalf("client b: sending frame %d: %v (is the server still reading from b?)", i, err)
-		}
+		require.NoError(t, sendFrame(b, p), "client b: sending frame %d (is the server still reading from b?)", i)
 		got, err := recvFrame(c, testkit.Patience)
-		switch {
-		case isTimeout(err):
-			t.Fatalf("client c received nothing within %v after b sent frame %d of %d bytes, while a client that reads nothing is connected: "+
-				"the broadcast stalled behind the slow client (a write to a client that does not read blocks; queue frames per client and never wait for a full queue)",
-				testkit.Patience, i, frameSize)
-		case err != nil:
-			t.Fatalf("client c: reading frame %d: %v", i, err)
-		case !bytes.Equal(got, p):
-			t.Fatalf("client c received %s, want frame %d of b (%d bytes starting [% x])", hexStart(got), i, frameSize, p[:4])
-		}
+		require.False(t, isTimeout(err), "client c received nothing within %v after b sent frame %d of %d bytes, while a client that reads nothing is connected: "+
+			"the broadcast stalled behind the slow client (a write to a client that does not read blocks; queue frames per client and never wait for a full queue)",
+			testkit.Patience, i, frameSize)
+		require.NoError(t, err, "client c: reading frame %d", i)
+		require.True(t, bytes.Equal(got, p), "client c received %s, want frame %d of b (%d bytes starting [% x])", hexStart(got), i, frameSize, p[:4])
 		if dropped < 0 && clientsNow(t, srv) == 2 {
 			dropped = i
 		}
 	}
-	if dropped < 0 {
-		t.Fatalf("srv.Clients() = 3 after b sent %d frames of %d bytes that one client never read, want 2: "+
-			"with a queue of %d frames the slow client's queue was full long ago, and a client whose queue is full must be dropped (its connection closed), not skipped",
-			maxFrames, frameSize, queueLen)
-	}
+	require.GreaterOrEqual(t, dropped, 0, "srv.Clients() = 3 after b sent %d frames of %d bytes that one client never read, want 2: "+
+		"with a queue of %d frames the slow client's queue was full long ago, and a client whose queue is full must be dropped (its connection closed), not skipped",
+		maxFrames, frameSize, queueLen)
 
 	// slow has read nothing, so its writer is stuck in a Write: the server
 	// must close slow's connection itself when it drops it, not leave that
@@ -141,13 +130,11 @@ func TestSlowClientIsDropped(t *testing.T) {
 		}
 	}
 	l.mu.Unlock()
-	if slowConn == nil {
-		t.Fatalf("the server accepted no connection from the slow client's address %v", slow.LocalAddr())
-	}
+	require.NotNil(t, slowConn, "the server accepted no connection from the slow client's address %v", slow.LocalAddr())
 	// Bounded: Patience in all, in steps of a millisecond.
 	for deadline := time.Now().Add(testkit.Patience); !slowConn.isClosed(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("srv.Clients() = 2: the slow client was dropped, but its connection was still open %v later, while it read nothing: "+
+			require.FailNow(t, "the slow client's connection is still open", "srv.Clients() = 2: the slow client was dropped, but its connection was still open %v later, while it read nothing: "+
 				"close a dropped client's connection when you drop it (its writer is stuck in a Write to a client that does not read, and would close it only once that Write ends)",
 				testkit.Patience)
 		}
@@ -157,24 +144,19 @@ func TestSlowClientIsDropped(t *testing.T) {
 	// gaps, then the end of its stream.
 	for k := 0; ; k++ {
 		got, err := recvFrame(slow, testkit.Patience)
-		if isTimeout(err) {
-			t.Fatalf("client slow: its connection was still open %v after srv.Clients() reported it gone: a dropped client's connection must be closed", testkit.Patience)
-		}
+		require.False(t, isTimeout(err), "client slow: its connection was still open %v after srv.Clients() reported it gone: a dropped client's connection must be closed", testkit.Patience)
 		if err != nil {
 			break // the end of the stream, or a frame cut short by the drop
 		}
-		if k >= maxFrames || !bytes.Equal(got, numbered(k, frameSize)) {
-			t.Fatalf("client slow received %s as its frame %d, want frame %d of b: a client must get its frames in order and without gaps, until it is dropped",
-				hexStart(got), k, k)
-		}
+		require.True(t, k < maxFrames && bytes.Equal(got, numbered(k, frameSize)), "client slow received %s as its frame %d, want frame %d of b: a client must get its frames in order and without gaps, until it is dropped",
+			hexStart(got), k, k)
 	}
 
 	// b and c are still there and still hear each other.
 	mustSend(t, c, "c", []byte("still here"))
 	mustReceive(t, b, "b", []byte("still here"), `"still here" from c, after the slow client was dropped`)
-	if open, accepted := l.open(); open != 2 {
-		t.Errorf("%d of the %d connections the server accepted are open, want 2 (b and c)", open, accepted)
-	}
+	open, accepted := l.open()
+	assert.Equal(t, 2, open, "%d of the %d connections the server accepted are open, want 2 (b and c)", open, accepted)
 }
 
 func TestBroadcastExactlyOnceInOrder(t *testing.T) {
@@ -230,9 +212,7 @@ func TestBroadcastExactlyOnceInOrder(t *testing.T) {
 			}
 		})
 	for i, err := range problems {
-		if err != nil {
-			t.Errorf("client %s: %v", names[i], err)
-		}
+		assert.NoError(t, err, "client %s: %v", names[i], err)
 	}
 	if t.Failed() {
 		return
@@ -240,26 +220,18 @@ func TestBroadcastExactlyOnceInOrder(t *testing.T) {
 
 	// Nothing more may come: no duplicate, no echo. Shutdown delivers
 	// whatever is still queued before it closes the connections.
-	var err error
-	testkit.Within(t, testkit.Patience, "srv.Shutdown(ctx)", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
-		defer cancel()
-		err = srv.Shutdown(ctx)
-	})
-	if err != nil {
-		t.Errorf("srv.Shutdown(ctx) = %v, want nil (every client had read everything sent to it)", err)
-	}
+	err := shutdownNow(t, srv)
+	assert.NoError(t, err, "srv.Shutdown(ctx) (every client had read everything sent to it)")
 	r.serveReturned(t, "srv.Shutdown(ctx)")
 	deadline := time.Now().Add(testkit.Patience) // one bound for all four
 	for i, conn := range conns {
 		got, err := recvFrame(conn, time.Until(deadline))
-		switch {
-		case err == nil:
-			t.Errorf("client %s received %s after it had every frame of the others exactly once, want the end of the stream: %v",
+		if err == nil {
+			assert.Fail(t, "a frame came after the last one", "client %s received %s after it had every frame of the others exactly once, want the end of the stream: %v",
 				names[i], hexStart(got), describeExtra(got, i, next[i], names))
-		case isTimeout(err):
-			t.Errorf("client %s: its connection was still open %v after srv.Shutdown(ctx) returned", names[i], testkit.Patience)
+			continue
 		}
+		assert.False(t, isTimeout(err), "client %s: its connection was still open %v after srv.Shutdown(ctx) returned", names[i], testkit.Patience)
 	}
 }
 
@@ -286,6 +258,20 @@ func checkFrame(got []byte, i int, next []int, names []string, frame func(i, k i
 	}
 	next[from]++
 	return nil
+}
+
+// shutdownNow calls srv.Shutdown with a context that gives up after
+// testkit.Patience, and fails the test if Shutdown has not returned within
+// testkit.Patience.
+func shutdownNow(t *testing.T, srv *Server) error {
+	t.Helper()
+	var err error
+	testkit.Within(t, testkit.Patience, "srv.Shutdown(ctx)", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
+		defer cancel()
+		err = srv.Shutdown(ctx)
+	})
+	return err
 }
 
 func describeExtra(got []byte, i int, next []int, names []string) string {
@@ -333,25 +319,16 @@ func TestShutdownLeavesNothing(t *testing.T) {
 		mustReceive(t, b, "b", p, show(p)+" from a")
 	}
 
-	var err error
-	testkit.Within(t, testkit.Patience, "srv.Shutdown(ctx)", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testkit.Patience)
-		defer cancel()
-		err = srv.Shutdown(ctx)
-	})
-	if err != nil {
-		t.Errorf("srv.Shutdown(ctx) = %v, want nil (every client reads, or has room for what is queued for it)", err)
-	}
+	err := shutdownNow(t, srv)
+	assert.NoError(t, err, "srv.Shutdown(ctx) (every client reads, or has room for what is queued for it)")
 	for _, l := range []*trackingListener{tcp, unix} {
-		if open, accepted := l.open(); open != 0 {
-			t.Errorf("after srv.Shutdown(ctx) returned, %d of the %d connections accepted on %s were still open: "+
-				"every connection must be closed by then, those of clients that left earlier included",
-				open, accepted, l.Addr().Network())
-		}
+		open, accepted := l.open()
+		assert.Zero(t, open, "after srv.Shutdown(ctx) returned, %d of the %d connections accepted on %s were still open: "+
+			"every connection must be closed by then, those of clients that left earlier included",
+			open, accepted, l.Addr().Network())
 	}
-	if n := clientsNow(t, srv); n != 0 {
-		t.Errorf("srv.Clients() = %d after srv.Shutdown(ctx), want 0", n)
-	}
+	n := clientsNow(t, srv)
+	assert.Zero(t, n, "srv.Clients() = %d after srv.Shutdown(ctx), want 0", n)
 	r.serveReturned(t, "srv.Shutdown(ctx)")
 	for _, p := range sent {
 		mustReceive(t, c, "c", p, show(p)+" from a, queued before the shutdown (a graceful shutdown delivers what is queued)")
@@ -399,13 +376,10 @@ func TestShutdownGivesUpOnStuckClient(t *testing.T) {
 		err = srv.Shutdown(ctx)
 		elapsed = time.Since(start)
 	})
-	if !testkit.Is(err, context.DeadlineExceeded) {
-		t.Errorf("srv.Shutdown(ctx) = %v after %v, want context.DeadlineExceeded: %d frames of %d bytes were queued for a client that reads nothing, so they could not all be delivered within %v",
-			err, elapsed.Round(time.Millisecond), frames, frameSize, wait)
-	}
-	if open, accepted := l.open(); open != 0 {
-		t.Errorf("after srv.Shutdown(ctx) gave up, %d of the %d connections the server accepted were still open: when ctx is done, close everything at once", open, accepted)
-	}
+	testkit.ErrorIs(t, err, context.DeadlineExceeded, "srv.Shutdown(ctx) = %v after %v, want context.DeadlineExceeded: %d frames of %d bytes were queued for a client that reads nothing, so they could not all be delivered within %v",
+		err, elapsed.Round(time.Millisecond), frames, frameSize, wait)
+	open, accepted := l.open()
+	assert.Zero(t, open, "after srv.Shutdown(ctx) gave up, %d of the %d connections the server accepted were still open: when ctx is done, close everything at once", open, accepted)
 	r.serveReturned(t, "srv.Shutdown(ctx)")
 	expectEnd(t, stuck, "stuck", "srv.Shutdown(ctx)")
 	expectEnd(t, b, "b", "srv.Shutdown(ctx)")
