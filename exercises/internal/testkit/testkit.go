@@ -38,6 +38,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
@@ -205,8 +206,28 @@ func ErrorIs(t assert.TestingT, err, target error, msgAndArgs ...any) bool {
 	if Is(err, target) {
 		return true
 	}
-	if err != nil && errors.Is(err, errNeverReturned) {
-		return assert.Fail(t, fmt.Sprintf("error %q claims to be every error (its Is method answers true to any target)", err), msgAndArgs...)
+	got := "<nil>"
+	if err != nil {
+		got = Abbreviate(err.Error())
 	}
-	return assert.Fail(t, fmt.Sprintf("got error %v, want %v", err, target), msgAndArgs...)
+	if err != nil && errors.Is(err, errNeverReturned) {
+		return assert.Fail(t, fmt.Sprintf("error %q claims to be every error (its Is method answers true to any target)", got), msgAndArgs...)
+	}
+	return assert.Fail(t, fmt.Sprintf("got error %s, want %v", got, target), msgAndArgs...)
+}
+
+// Abbreviate cuts a text longer than a few hundred bytes (an error that
+// quotes a whole oversized request, say) to its start and its length.
+// testify leaves out a line of a failure message longer than 64 KiB, so
+// printing it whole would print nothing.
+func Abbreviate(s string) string {
+	const keep = 200
+	if len(s) <= 2*keep {
+		return s
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes in all)", s[:cut], len(s))
 }

@@ -228,3 +228,14 @@ func TestCalls(t *testing.T) {
 	assertFailure(t, strings.Join(rr.said, "\n"), "q.PutContext(ctx, 1) = nil, want context.Canceled (ctx was cancelled while it waited)",
 		"CancelWhileWaiting reported %q", rr.said)
 }
+
+// An error of 70,000 bytes would be a line testify leaves out: ErrorIs
+// says how it starts and how long it is.
+func TestErrorIsAbbreviatesLongErrors(t *testing.T) {
+	r := &failures{}
+	long := errors.New(strings.Repeat("é", 35_000))
+	ErrorIs(r, long, errors.New("target"), "f()")
+	assert.Contains(t, r.said, "… (70000 bytes in all)", "ErrorIs of a 70,000-byte error")
+	assert.Less(t, len(r.said), 1000, "ErrorIs of a 70,000-byte error said %d bytes", len(r.said))
+	assert.Equal(t, "short", Abbreviate("short"), `Abbreviate("short")`)
+}
