@@ -312,7 +312,7 @@ func (o *options) writesGradescope() bool {
 }
 
 func jobsFlag(fs *flag.FlagSet, o *options) {
-	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once, for each submission (default: the number of CPUs)")
+	fs.IntVar(&o.jobs, "jobs", 0, "builds and tests to run at once, for each submission (default: four per CPU, since most tests wait rather than compute; one per CPU for each submission of a batch)")
 }
 
 func exerciseFlag(fs *flag.FlagSet, o *options) {
@@ -605,7 +605,9 @@ func instructorRepo(o *options) (*course.Repo, []*course.Exercise, error) {
 // than namespaces; a level named explicitly is a requirement, and a
 // machine that cannot meet it is an error rather than a quieter score.
 func newGrader(o *options, repo *course.Repo, opts grading.Options) (*grading.Grader, error) {
-	opts.Jobs = o.jobs
+	if o.jobs > 0 {
+		opts.Jobs = o.jobs
+	}
 	opts.Budget = o.budget
 	want, _ := run.ParseIsolation(o.isolation)
 	opts.Isolation = want
@@ -703,7 +705,10 @@ func batchCmd(ctx context.Context, o *options, args []string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	g, err := newGrader(o, repo, grading.Options{Hidden: true, Hide: []string{dir, out}})
+	// Several submissions are graded side by side: one job per CPU each,
+	// unless -jobs says otherwise.
+	opts := grading.Options{Hidden: true, Hide: []string{dir, out}, Jobs: runtime.NumCPU()}
+	g, err := newGrader(o, repo, opts)
 	if err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ func BenchmarkBatch(b *testing.B) {
 	repo := openCourse(b)
 	class := b.TempDir()
 	names := benchClass(b, repo, class)
-	opts := grading.Options{Hidden: true, Isolation: -1, Budget: benchBudget}
+	opts := grading.Options{Hidden: true, Isolation: -1, Budget: benchBudget, Jobs: runtime.NumCPU()}
 	g := grading.New(repo, opts)
 	ctx := context.Background()
 

@@ -58,7 +58,7 @@ type Options struct {
 	// Rounds is how many timed rounds each comparison runs (1 when
 	// zero), after one untimed warm-up round.
 	Rounds int
-	// Jobs is grade's -jobs; runtime.NumCPU() when zero.
+	// Jobs is grade's -jobs; grading.DefaultJobs() when zero.
 	Jobs int
 	// SkipGrading leaves the grading comparison out.
 	SkipGrading bool
@@ -138,7 +138,7 @@ func Run(ctx context.Context, repo *course.Repo, opts Options) (*Results, error)
 	}
 	res := &Results{Jobs: opts.Jobs}
 	if res.Jobs <= 0 {
-		res.Jobs = grading.New(repo, grading.Options{}).Opts.Jobs
+		res.Jobs = grading.DefaultJobs()
 	}
 	if !opts.SkipGrading {
 		c, err := compareGrading(ctx, repo, opts)

@@ -95,7 +95,8 @@ func Run(t *testing.T, id string) {
 			catching["mutant-"+m.Name][tn] = true
 		}
 	}
-	opts := grading.Options{Hidden: true, Isolation: -1, Budget: budget}
+	// One job per CPU for each submission, as the batch command gives.
+	opts := grading.Options{Hidden: true, Isolation: -1, Budget: budget, Jobs: runtime.NumCPU()}
 	golden := filepath.Join(repo.Root, "grader", "internal", "batch", "classtest", "testdata", id+".csv")
 	exs := []*course.Exercise{ex}
 	ctx := context.Background()
