@@ -79,7 +79,18 @@ type Options struct {
 // gets right then), and a class batch runs more processes than this at
 // once. A batch grades several submissions side by side, and gives each
 // [runtime.NumCPU] jobs instead.
-func DefaultJobs() int { return 4 * runtime.NumCPU() }
+//
+// Each test process may use up to run.DefaultLimits.Memory: on a machine
+// whose memory does not hold four per CPU at that limit, fewer run at
+// once (never fewer than one per CPU), so that a submission whose every
+// test allocates all it may cannot make the machine swap.
+func DefaultJobs() int {
+	n := 4 * runtime.NumCPU()
+	if mem := run.TotalMemory(); mem > 0 {
+		n = min(n, max(runtime.NumCPU(), int(mem/uint64(run.DefaultLimits.Memory))))
+	}
+	return n
+}
 
 // A Grader grades exercises of one course checkout.
 type Grader struct {

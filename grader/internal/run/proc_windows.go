@@ -21,3 +21,7 @@ func signalOf(ps *os.ProcessState) string { return "" }
 
 // quit does nothing on Windows, which has no SIGQUIT.
 func quit(cmd *exec.Cmd) {}
+
+// TotalMemory returns 0: the machine's memory is read on Linux only,
+// where the memory limit is enforced.
+func TotalMemory() uint64 { return 0 }
