@@ -134,7 +134,7 @@ func TestBatchAgreesWithGrade(t *testing.T) {
 				assert.Equal(t, num(e.Score), row[e.ID], "%s: %s in the gradebook", name, e.ID)
 				b := batched.Exercises[i]
 				for j, tt := range e.Tests {
-					assert.Equal(t, tt.Status, b.Tests[j].Status, "%s: %s %s batched, alone: %s", name, e.ID, tt.Name, tt.Message)
+					assert.Equal(t, tt.Status, b.Tests[j].Status, "%s: %s %s alone: %q; batched: %q", name, e.ID, tt.Name, tt.Message, b.Tests[j].Message)
 				}
 			}
 			assert.Equal(t, num(alone.Score), row["total"])
