@@ -846,14 +846,11 @@ func TestRingInOrder(t *testing.T) {
 	buf := make([]byte, 3)
 	n, err := c.Receive(buf)
 	require.Zero(t, n, "r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err))
-	if !testkit.ErrorIs(t, err, io.ErrShortBuffer, "r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, err, io.ErrShortBuffer, "r.Receive(buf[:3]) = %d, %s with \"hello\" next, want 0, io.ErrShortBuffer", n, errName(err))
 	receive(t, c, 5, []byte("hello"), "\"hello\" stays in the ring after io.ErrShortBuffer")
 
-	if err := p.Send(make([]byte, 61)); !testkit.ErrorIs(t, err, ErrTooLarge, "r.Send(61 bytes) = %s in a ring of %d+64 bytes, want ErrTooLarge (4+61 > 64)", errName(err), RingHeader) {
-		t.FailNow()
-	}
+	err = p.Send(make([]byte, 61))
+	testkit.RequireErrorIs(t, err, ErrTooLarge, "r.Send(61 bytes) = %s in a ring of %d+64 bytes, want ErrTooLarge (4+61 > 64)", errName(err), RingHeader)
 	big := bytes.Repeat([]byte("0123456789"), 6)
 	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
 	receive(t, c, 64, big, "the largest message that fits")
@@ -909,9 +906,7 @@ func TestRingEndOfStream(t *testing.T) {
 		var err error
 		testkit.Within(t, testkit.Patience, "r.Receive(buf) (the ring was closed and empty)", func() { n, err = c.Receive(make([]byte, 64)) })
 		require.Zero(t, n, "r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err))
-		if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err)) {
-			t.FailNow()
-		}
+		testkit.RequireErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s on a closed, empty ring, want 0, io.EOF (every time)", n, errName(err))
 	}
 
 	// A consumer that is already waiting must see the end too.
@@ -923,9 +918,7 @@ func TestRingEndOfStream(t *testing.T) {
 	require.NoError(t, closeErr, "r.Close() = %s, want nil", errName(closeErr))
 	op.Finishes(t, testkit.Patience, "r.Receive(buf), waiting on an empty ring, after the producer's r.Close()")
 	require.Zero(t, n, "r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err))
-	if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, err, io.EOF, "r.Receive(buf) = %d, %s after the producer closed the empty ring, want 0, io.EOF", n, errName(err))
 }
 
 func TestRingAcrossProcesses(t *testing.T) {

@@ -76,27 +76,6 @@ func errName(err error) string {
 	return fmt.Sprintf("error %q", err)
 }
 
-// errIs asserts that err is want: no error when want is nil, and
-// otherwise want in the sense of testkit.ErrorIs. It reports whether err
-// is want, and lets the test go on, as assert does; msgAndArgs say which
-// call returned err.
-func errIs(t testing.TB, err, want error, msgAndArgs ...any) bool {
-	t.Helper()
-	if want == nil {
-		return assert.NoError(t, err, msgAndArgs...)
-	}
-	return testkit.ErrorIs(t, err, want, msgAndArgs...)
-}
-
-// requireErrIs is errIs for a test that cannot go on: it stops the test,
-// as require does, unless err is want.
-func requireErrIs(t testing.TB, err, want error, msgAndArgs ...any) {
-	t.Helper()
-	if !errIs(t, err, want, msgAndArgs...) {
-		t.FailNow()
-	}
-}
-
 // gotItem asserts that a Get returned the item want and no error, and
 // reports whether it did; msgAndArgs say which call, what it returned and
 // why it should have returned want.
@@ -137,7 +116,7 @@ func tryPut(t *testing.T, q *Queue[int], v int, want error, why string) {
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.TryPut(%d) (TryPut must never wait)", v), func() { err = q.TryPut(v) })
-	requireErrIs(t, err, want, "q.TryPut(%d) = %s, want %s (%s)", v, errName(err), errName(want), why)
+	testkit.RequireErrorIs(t, err, want, "q.TryPut(%d) = %s, want %s (%s)", v, errName(err), errName(want), why)
 }
 
 // tryGet calls q.TryGet(), which must return wantV and wantErr at once.
@@ -151,7 +130,7 @@ func tryGet(t *testing.T, q *Queue[int], wantV int, wantErr error, why string) {
 		requireItem(t, v, err, wantV, "q.TryGet() = %d, %s, want %d, nil (%s)", v, errName(err), wantV, why)
 		return
 	}
-	requireErrIs(t, err, wantErr, "q.TryGet() = %d, %s, want %s (%s)", v, errName(err), errName(wantErr), why)
+	testkit.RequireErrorIs(t, err, wantErr, "q.TryGet() = %d, %s, want %s (%s)", v, errName(err), errName(wantErr), why)
 }
 
 func TestBoundedFIFO(t *testing.T) {
@@ -272,7 +251,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.GetContext(ctx) on an empty queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		o.v, o.err = q.GetContext(ctx)
 	})
-	requireErrIs(t, o.err, context.DeadlineExceeded, "q.GetContext(ctx) = %d, %s, want context.DeadlineExceeded (the queue stayed empty until the deadline)", o.v, errName(o.err))
+	testkit.RequireErrorIs(t, o.err, context.DeadlineExceeded, "q.GetContext(ctx) = %d, %s, want context.DeadlineExceeded (the queue stayed empty until the deadline)", o.v, errName(o.err))
 
 	put(t, q, 1, "the queue was empty")
 	ctx, cancel = context.WithTimeout(context.Background(), wait)
@@ -281,7 +260,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, 2) on a full queue, with a deadline %v away (was the waiter woken when the deadline passed?)", wait), func() {
 		err = q.PutContext(ctx, 2)
 	})
-	requireErrIs(t, err, context.DeadlineExceeded, "q.PutContext(ctx, 2) = %s, want context.DeadlineExceeded (the queue stayed full until the deadline)", errName(err))
+	testkit.RequireErrorIs(t, err, context.DeadlineExceeded, "q.PutContext(ctx, 2) = %s, want context.DeadlineExceeded (the queue stayed full until the deadline)", errName(err))
 	tryGet(t, q, 1, nil, "1 was in the queue")
 	tryGet(t, q, 0, ErrEmpty, "the PutContext that gave up must not have added 2")
 

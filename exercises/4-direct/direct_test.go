@@ -61,27 +61,6 @@ func errName(err error) string {
 	return fmt.Sprintf("error %q", err)
 }
 
-// errIs asserts that err is want: no error when want is nil, and
-// otherwise want in the sense of testkit.ErrorIs. It reports whether err
-// is want, and lets the test go on, as assert does; msgAndArgs say which
-// call returned err.
-func errIs(t testing.TB, err, want error, msgAndArgs ...any) bool {
-	t.Helper()
-	if want == nil {
-		return assert.NoError(t, err, msgAndArgs...)
-	}
-	return testkit.ErrorIs(t, err, want, msgAndArgs...)
-}
-
-// requireErrIs is errIs for a test that cannot go on: it stops the test,
-// as require does, unless err is want.
-func requireErrIs(t testing.TB, err, want error, msgAndArgs ...any) {
-	t.Helper()
-	if !errIs(t, err, want, msgAndArgs...) {
-		t.FailNow()
-	}
-}
-
 // gotMessage asserts that a receiving call returned the message want and
 // no error, and reports whether it did; msgAndArgs say which call, what
 // it returned, and why it should have returned want.
@@ -170,7 +149,7 @@ func trySend(t *testing.T, p *Process, to, msg string, want error, why string) {
 	what := fmt.Sprintf("%s.TrySend(%q, %q)", p.Name(), to, msg)
 	var err error
 	testkit.Within(t, testkit.Patience, what+" (TrySend must never wait)", func() { err = p.TrySend(to, []byte(msg)) })
-	requireErrIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
+	testkit.RequireErrorIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
 }
 
 // tryReceive calls p.TryReceive(from), which must return wantMsg and
@@ -185,7 +164,7 @@ func tryReceive(t *testing.T, p *Process, from, wantMsg string, wantErr error, w
 		requireMessage(t, got, err, wantMsg, "%s = %s, %s, want %q, nil (%s)", what, quote(got), errName(err), wantMsg, why)
 		return
 	}
-	requireErrIs(t, err, wantErr, "%s = %s, %s, want %s (%s)", what, quote(got), errName(err), errName(wantErr), why)
+	testkit.RequireErrorIs(t, err, wantErr, "%s = %s, %s, want %s (%s)", what, quote(got), errName(err), errName(wantErr), why)
 }
 
 // mustFail runs the call what, which must return an error matching want
@@ -194,7 +173,7 @@ func mustFail(t *testing.T, what string, want error, why string, call func() err
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, what+" ("+why+": it must fail at once, not wait)", func() { err = call() })
-	errIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
+	testkit.ErrorIs(t, err, want, "%s = %s, want %s (%s)", what, errName(err), errName(want), why)
 }
 
 // goSend calls p.Send(to, msg) on a new goroutine. Read the error only
@@ -473,7 +452,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`bob.ReceiveContext(ctx, "alice"), with nothing sent and a deadline %v away (was the waiter woken when the deadline passed?)`, wait), func() {
 		r.msg, r.err = bob.ReceiveContext(ctx, "alice")
 	})
-	requireErrIs(t, r.err, context.DeadlineExceeded, `bob.ReceiveContext(ctx, "alice") = %s, %s, want context.DeadlineExceeded (alice sent nothing before the deadline)`, quote(r.msg), errName(r.err))
+	testkit.RequireErrorIs(t, r.err, context.DeadlineExceeded, `bob.ReceiveContext(ctx, "alice") = %s, %s, want context.DeadlineExceeded (alice sent nothing before the deadline)`, quote(r.msg), errName(r.err))
 
 	ctx, cancel = context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -481,7 +460,7 @@ func TestContextDeadline(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf(`alice.SendContext(ctx, "bob", "late") on a rendezvous network, with bob not receiving and a deadline %v away`, wait), func() {
 		err = alice.SendContext(ctx, "bob", []byte("late"))
 	})
-	requireErrIs(t, err, context.DeadlineExceeded, `alice.SendContext(ctx, "bob", "late") = %s, want context.DeadlineExceeded (bob did not receive before the deadline)`, errName(err))
+	testkit.RequireErrorIs(t, err, context.DeadlineExceeded, `alice.SendContext(ctx, "bob", "late") = %s, want context.DeadlineExceeded (bob did not receive before the deadline)`, errName(err))
 	tryReceive(t, bob, "alice", "", ErrWouldBlock, "alice's SendContext gave up at its deadline, so its message must not be delivered any more")
 
 	ctx, cancel = context.WithCancel(context.Background())
@@ -524,6 +503,6 @@ func TestLinksMadeOnFirstUse(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, "dave.TryReceiveAny()", func() { _, _, err = dave.TryReceiveAny() })
-	requireErrIs(t, err, ErrWouldBlock, "dave.TryReceiveAny() = %s, want ErrWouldBlock (nobody had sent to dave)", errName(err))
+	testkit.RequireErrorIs(t, err, ErrWouldBlock, "dave.TryReceiveAny() = %s, want ErrWouldBlock (nobody had sent to dave)", errName(err))
 	links(2, "ReceiveAny names no peer, so it uses no link")
 }

@@ -67,27 +67,6 @@ func errName(err error) string {
 	return fmt.Sprintf("error %q", err)
 }
 
-// errIs asserts that err is want: no error when want is nil, and
-// otherwise want in the sense of testkit.ErrorIs. It reports whether err
-// is want, and lets the test go on, as assert does; msgAndArgs say which
-// call returned err.
-func errIs(t testing.TB, err, want error, msgAndArgs ...any) bool {
-	t.Helper()
-	if want == nil {
-		return assert.NoError(t, err, msgAndArgs...)
-	}
-	return testkit.ErrorIs(t, err, want, msgAndArgs...)
-}
-
-// requireErrIs is errIs for a test that cannot go on: it stops the test,
-// as require does, unless err is want.
-func requireErrIs(t testing.TB, err, want error, msgAndArgs ...any) {
-	t.Helper()
-	if !errIs(t, err, want, msgAndArgs...) {
-		t.FailNow()
-	}
-}
-
 // gotMessage asserts that a receiving call returned the message want and
 // no error, and reports whether it did; msgAndArgs say which call, what
 // it returned and why it should have returned want.
@@ -151,7 +130,7 @@ func deleteBox(t *testing.T, po *PostOffice, name string, want error, why string
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("po.Delete(%q)", name), func() { err = po.Delete(name) })
-	requireErrIs(t, err, want, "po.Delete(%q) = %s, want %s (%s)", name, errName(err), errName(want), why)
+	testkit.RequireErrorIs(t, err, want, "po.Delete(%q) = %s, want %s (%s)", name, errName(err), errName(want), why)
 }
 
 // send calls box.Send(msg), which must return nil without waiting for
@@ -168,7 +147,7 @@ func trySend(t *testing.T, box *Mailbox, label string, msg Message, want error, 
 	t.Helper()
 	var err error
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("%s.TrySend(%s) (TrySend must never wait)", label, show(msg)), func() { err = box.TrySend(msg) })
-	requireErrIs(t, err, want, "%s.TrySend(%s) = %s, want %s (%s)", label, show(msg), errName(err), errName(want), why)
+	testkit.RequireErrorIs(t, err, want, "%s.TrySend(%s) = %s, want %s (%s)", label, show(msg), errName(err), errName(want), why)
 }
 
 // receive calls box.Receive(), which must return want and nil without
@@ -192,7 +171,7 @@ func tryReceive(t *testing.T, box *Mailbox, label string, want Message, wantErr 
 		requireMessage(t, got, err, want, "%s.TryReceive() = %s, %s, want %s, nil (%s)", label, show(got), errName(err), show(want), why)
 		return
 	}
-	requireErrIs(t, err, wantErr, "%s.TryReceive() = %s, %s, want %s (%s)", label, show(got), errName(err), errName(wantErr), why)
+	testkit.RequireErrorIs(t, err, wantErr, "%s.TryReceive() = %s, %s, want %s (%s)", label, show(got), errName(err), errName(wantErr), why)
 }
 
 // received is what a Receive returned.
@@ -227,11 +206,11 @@ func TestCreateOpenDelete(t *testing.T) {
 
 	var err error
 	testkit.Within(t, testkit.Patience, `po.Create("a", 5)`, func() { _, err = po.Create("a", 5) })
-	requireErrIs(t, err, ErrExists, `po.Create("a", 5) = %s, want ErrExists (a mailbox called "a" exists already)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrExists, `po.Create("a", 5) = %s, want ErrExists (a mailbox called "a" exists already)`, errName(err))
 	testkit.Within(t, testkit.Patience, `po.Create("bad", -2)`, func() { _, err = po.Create("bad", -2) })
-	requireErrIs(t, err, ErrBadCapacity, `po.Create("bad", -2) = %s, want ErrBadCapacity (capacities are Unbounded (-1), 0 or positive)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrBadCapacity, `po.Create("bad", -2) = %s, want ErrBadCapacity (capacities are Unbounded (-1), 0 or positive)`, errName(err))
 	testkit.Within(t, testkit.Patience, `po.Open("nobody")`, func() { _, err = po.Open("nobody") })
-	requireErrIs(t, err, ErrNoMailbox, `po.Open("nobody") = %s, want ErrNoMailbox (no mailbox of that name was ever created)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrNoMailbox, `po.Open("nobody") = %s, want ErrNoMailbox (no mailbox of that name was ever created)`, errName(err))
 
 	// Open returns a handle to the same mailbox.
 	a2 := open(t, po, "a")
@@ -246,7 +225,7 @@ func TestCreateOpenDelete(t *testing.T) {
 
 	deleteBox(t, po, "a", nil, `the mailbox "a" existed`)
 	testkit.Within(t, testkit.Patience, `po.Open("a")`, func() { _, err = po.Open("a") })
-	requireErrIs(t, err, ErrNoMailbox, `po.Open("a") = %s, want ErrNoMailbox ("a" had been deleted)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrNoMailbox, `po.Open("a") = %s, want ErrNoMailbox ("a" had been deleted)`, errName(err))
 	deleteBox(t, po, "a", ErrNoMailbox, `"a" had been deleted already`)
 	deleteBox(t, po, "nobody", ErrNoMailbox, "no mailbox of that name was ever created")
 
@@ -260,7 +239,7 @@ func TestCreateOpenDelete(t *testing.T) {
 	// Two post offices do not share their mailboxes.
 	other := newOffice(t)
 	testkit.Within(t, testkit.Patience, `other.Open("b")`, func() { _, err = other.Open("b") })
-	requireErrIs(t, err, ErrNoMailbox, `other.Open("b") = %s, want ErrNoMailbox ("b" was created in another post office)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrNoMailbox, `other.Open("b") = %s, want ErrNoMailbox ("b" was created in another post office)`, errName(err))
 	create(t, other, "b", 1) // the same name in another post office is another mailbox
 }
 
@@ -425,7 +404,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("box.ReceiveContext(ctx) on an empty mailbox, with a deadline %v away (was it woken when the deadline passed?)", wait), func() {
 		r.msg, r.err = box.ReceiveContext(ctx)
 	})
-	requireErrIs(t, r.err, context.DeadlineExceeded, "box.ReceiveContext(ctx) = %s, %s, want context.DeadlineExceeded (the mailbox stayed empty until the deadline)", show(r.msg), errName(r.err))
+	testkit.RequireErrorIs(t, r.err, context.DeadlineExceeded, "box.ReceiveContext(ctx) = %s, %s, want context.DeadlineExceeded (the mailbox stayed empty until the deadline)", show(r.msg), errName(r.err))
 
 	// A send that gives up delivers nothing.
 	send(t, box, "box", text("p", "in"), "the mailbox was empty")
@@ -435,7 +414,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("box.SendContext(ctx, msg) on a full mailbox, with a deadline %v away (was it woken when the deadline passed?)", wait), func() {
 		err = box.SendContext(ctx, text("p", "late"))
 	})
-	requireErrIs(t, err, context.DeadlineExceeded, `box.SendContext(ctx, {From: "p", Body: "late"}) = %s, want context.DeadlineExceeded (the mailbox stayed full until the deadline)`, errName(err))
+	testkit.RequireErrorIs(t, err, context.DeadlineExceeded, `box.SendContext(ctx, {From: "p", Body: "late"}) = %s, want context.DeadlineExceeded (the mailbox stayed full until the deadline)`, errName(err))
 	tryReceive(t, box, "box", text("p", "in"), nil, "that message was in the mailbox")
 	tryReceive(t, box, "box", Message{}, ErrWouldBlock, `the SendContext that gave up must not have delivered {From: "p", Body: "late"}`)
 
@@ -446,7 +425,7 @@ func TestContextForms(t *testing.T) {
 	testkit.Within(t, testkit.Patience, fmt.Sprintf("rv.SendContext(ctx, msg) on a rendezvous mailbox with no receiver, with a deadline %v away", wait), func() {
 		err = rv.SendContext(ctx, text("p", "nobody took it"))
 	})
-	requireErrIs(t, err, context.DeadlineExceeded, "rv.SendContext(ctx, msg) = %s, want context.DeadlineExceeded (no receiver came before the deadline)", errName(err))
+	testkit.RequireErrorIs(t, err, context.DeadlineExceeded, "rv.SendContext(ctx, msg) = %s, want context.DeadlineExceeded (no receiver came before the deadline)", errName(err))
 	tryReceive(t, rv, "rv", Message{}, ErrWouldBlock, "the SendContext that gave up was no longer waiting, so no sender was")
 
 	// A context that is not done changes nothing.

@@ -280,9 +280,7 @@ func TestCallDeadline(t *testing.T) {
 	slow := goCall(ctx, c, "block", []byte("slow"))
 	ts.gate.wait(t, "after a call of block")
 	slow.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", slow.label, wait))
-	if !testkit.ErrorIs(t, slow.err, context.DeadlineExceeded, "%s = %s, %s, want context.DeadlineExceeded (the reply had not come when the deadline passed)", slow.label, showBytes(slow.result), errText(slow.err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, slow.err, context.DeadlineExceeded, "%s = %s, %s, want context.DeadlineExceeded (the reply had not come when the deadline passed)", slow.label, showBytes(slow.result), errText(slow.err))
 
 	// The client still works, and the late reply (which comes once the
 	// handler returns) goes nowhere.

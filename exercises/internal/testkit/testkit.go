@@ -41,6 +41,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -199,9 +200,14 @@ var errNeverReturned = errors.New("testkit: an error no code under test returns"
 // assertion. Use it instead of assert.ErrorIs wherever err comes from the
 // code under test: an error that claims to be every error passes
 // assert.ErrorIs.
+//
+// A nil target asks for no error, as assert.NoError does.
 func ErrorIs(t assert.TestingT, err, target error, msgAndArgs ...any) bool {
 	if h, ok := t.(interface{ Helper() }); ok {
 		h.Helper()
+	}
+	if target == nil {
+		return assert.NoError(t, err, msgAndArgs...)
 	}
 	if Is(err, target) {
 		return true
@@ -214,6 +220,17 @@ func ErrorIs(t assert.TestingT, err, target error, msgAndArgs ...any) bool {
 		return assert.Fail(t, fmt.Sprintf("error %q claims to be every error (its Is method answers true to any target)", got), msgAndArgs...)
 	}
 	return assert.Fail(t, fmt.Sprintf("got error %s, want %v", got, target), msgAndArgs...)
+}
+
+// RequireErrorIs is ErrorIs for a test that cannot go on: it stops the
+// test, as require does, unless err is target.
+func RequireErrorIs(t require.TestingT, err, target error, msgAndArgs ...any) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	if !ErrorIs(t, err, target, msgAndArgs...) {
+		t.FailNow()
+	}
 }
 
 // Abbreviate cuts a text longer than a few hundred bytes (an error that

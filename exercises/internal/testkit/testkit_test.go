@@ -239,3 +239,26 @@ func TestErrorIsAbbreviatesLongErrors(t *testing.T) {
 	assert.Less(t, len(r.said), 1000, "ErrorIs of a 70,000-byte error said %d bytes", len(r.said))
 	assert.Equal(t, "short", Abbreviate("short"), `Abbreviate("short")`)
 }
+
+// A nil target asks for no error; RequireErrorIs stops the test where
+// ErrorIs would only fail it.
+func TestErrorIsNilAndRequire(t *testing.T) {
+	r := &failures{}
+	assert.True(t, ErrorIs(r, nil, nil, "f()"), "ErrorIs(nil, nil)")
+	assert.False(t, ErrorIs(r, errors.New("boom"), nil, "f()"), "ErrorIs(boom, nil)")
+	assert.Contains(t, r.said, "boom", "ErrorIs(boom, nil) says which error came")
+
+	s := &stopper{}
+	RequireErrorIs(s, nil, nil, "f()")
+	assert.False(t, s.stopped, "RequireErrorIs(nil, nil) stopped the test")
+	RequireErrorIs(s, errors.New("other"), errors.New("target"), "f()")
+	assert.True(t, s.stopped, "RequireErrorIs(other, target) did not stop the test")
+}
+
+// stopper is a require.TestingT that records FailNow instead of stopping.
+type stopper struct {
+	failures
+	stopped bool
+}
+
+func (s *stopper) FailNow() { s.stopped = true }

@@ -301,101 +301,87 @@ func (s *setup) grade(ctx context.Context, jobs int, r *Round) error {
 }
 
 func compareGrading(ctx context.Context, repo *course.Repo, opts Options) (*Comparison, error) {
-	work, err := os.MkdirTemp("", "ipclab-gradebench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	s, err := newSetup(repo, opts.Exercises, true, work)
-	if err != nil {
-		return nil, err
-	}
 	c := &Comparison{What: fmt.Sprintf("grading %d exercises", len(opts.Exercises))}
-	progress(opts, "warming the build cache: go test -race -run '^$' and one grade of the reference")
-	if err := s.goTest(ctx, nil, "^$"); err != nil {
-		return nil, err
-	}
-	if err := s.grade(ctx, opts.Jobs, nil); err != nil {
-		return nil, err
-	}
-	for i := 0; i < opts.Rounds; i++ {
-		var r Round
-		// Alternate which goes first, so that neither always meets a
-		// machine the other has just warmed or tired.
-		steps := []func() error{
-			func() error {
-				progress(opts, "round %d: go test -race -count=1", i+1)
-				return s.goTest(ctx, &r, "")
-			},
-			func() error {
-				progress(opts, "round %d: grade", i+1)
-				return s.grade(ctx, opts.Jobs, &r)
-			},
+	err := compare(ctx, repo, opts, opts.Exercises, true, c, func(s *setup, i int, r *Round) (goTest, grade func() error) {
+		goTest = func() error {
+			progress(opts, "round %d: go test -race -count=1", i+1)
+			return s.goTest(ctx, r, "")
 		}
-		if i%2 == 1 {
-			steps[0], steps[1] = steps[1], steps[0]
+		grade = func() error {
+			progress(opts, "round %d: grade", i+1)
+			return s.grade(ctx, opts.Jobs, r)
 		}
-		for _, step := range steps {
-			if err := step(); err != nil {
-				return nil, err
-			}
-		}
-		c.Rounds = append(c.Rounds, r)
-	}
-	return c, nil
+		return goTest, grade
+	})
+	return c, err
 }
 
 func compareLatency(ctx context.Context, repo *course.Repo, opts Options) (*Comparison, error) {
 	ex := opts.Latency
-	work, err := os.MkdirTemp("", "ipclab-latencybench-")
+	c := &Comparison{What: "latency " + ex.ID}
+	edits := 0
+	edit := func(s *setup) error {
+		edits++
+		return s.edit(ex, edits)
+	}
+	err := compare(ctx, repo, opts, []*course.Exercise{ex}, false, c, func(s *setup, i int, r *Round) (goTest, grade func() error) {
+		goTest = func() error {
+			progress(opts, "round %d: edit, then go test -race ./%s/", i+1, ex.PackageDir())
+			if err := edit(s); err != nil {
+				return err
+			}
+			return s.goTest(ctx, r, "")
+		}
+		grade = func() error {
+			progress(opts, "round %d: edit, then grader test %s", i+1, ex.ID)
+			if err := edit(s); err != nil {
+				return err
+			}
+			return s.grade(ctx, opts.Jobs, r)
+		}
+		return goTest, grade
+	})
+	return c, err
+}
+
+// compare lays out exs (with the hidden tests or not), warms the build
+// cache with one untimed run of each command, and then times opts.Rounds
+// rounds into c. steps gives round i's two timed steps, which record into
+// r; the order alternates from round to round, so that neither always
+// meets a machine the other has just warmed or tired.
+func compare(ctx context.Context, repo *course.Repo, opts Options, exs []*course.Exercise, hidden bool, c *Comparison,
+	steps func(s *setup, i int, r *Round) (goTest, grade func() error)) error {
+	work, err := os.MkdirTemp("", "ipclab-gradebench-")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(work)
-	s, err := newSetup(repo, []*course.Exercise{ex}, false, work)
+	s, err := newSetup(repo, exs, hidden, work)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	c := &Comparison{What: "latency " + ex.ID}
-	progress(opts, "warming the build cache for %s", ex.ID)
-	if err := s.goTest(ctx, nil, ""); err != nil {
-		return nil, err
+	progress(opts, "warming the build cache: go test -race and one grade of the reference")
+	if err := s.goTest(ctx, nil, "^$"); err != nil {
+		return err
 	}
 	if err := s.grade(ctx, opts.Jobs, nil); err != nil {
-		return nil, err
+		return err
 	}
-	edits := 0
 	for i := 0; i < opts.Rounds; i++ {
 		var r Round
-		steps := []func() error{
-			func() error {
-				progress(opts, "round %d: edit, then go test -race ./%s/", i+1, ex.PackageDir())
-				edits++
-				if err := s.edit(ex, edits); err != nil {
-					return err
-				}
-				return s.goTest(ctx, &r, "")
-			},
-			func() error {
-				progress(opts, "round %d: edit, then grader test %s", i+1, ex.ID)
-				edits++
-				if err := s.edit(ex, edits); err != nil {
-					return err
-				}
-				return s.grade(ctx, opts.Jobs, &r)
-			},
-		}
+		first, second := steps(s, i, &r)
 		if i%2 == 1 {
-			steps[0], steps[1] = steps[1], steps[0]
+			first, second = second, first
 		}
-		for _, step := range steps {
-			if err := step(); err != nil {
-				return nil, err
-			}
+		if err := first(); err != nil {
+			return err
+		}
+		if err := second(); err != nil {
+			return err
 		}
 		c.Rounds = append(c.Rounds, r)
 	}
-	return c, nil
+	return nil
 }
 
 func progress(opts Options, format string, args ...any) {

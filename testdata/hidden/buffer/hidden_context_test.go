@@ -92,7 +92,7 @@ func TestContextLeavesNoGoroutines(t *testing.T) {
 	}
 	for label, r := range c.All(t, "each call was served, or its context cancelled") {
 		w := r.With(want[label].v, want[label].err)
-		if errIs(t, r.Err, w.Err, "%v, want %v", r, w) {
+		if testkit.ErrorIs(t, r.Err, w.Err, "%v, want %v", r, w) {
 			assert.Equal(t, w.V, r.V, "%v, want %v", r, w)
 		}
 	}

@@ -34,7 +34,7 @@ func TestCapacityExact(t *testing.T) {
 		tryPut(t, q, n, ErrFull, fmt.Sprintf("the queue held %d of %d items", n, n))
 		var err error
 		testkit.Within(t, testkit.Patience, fmt.Sprintf("q.PutContext(ctx, %d) on a full queue, with ctx cancelled already,", n), func() { err = q.PutContext(done, n) })
-		requireErrIs(t, err, context.Canceled, "q.PutContext(ctx, %d) = %s, want context.Canceled (the queue held %d of %d items, and ctx was cancelled)", n, errName(err), n, n)
+		testkit.RequireErrorIs(t, err, context.Canceled, "q.PutContext(ctx, %d) = %s, want context.Canceled (the queue held %d of %d items, and ctx was cancelled)", n, errName(err), n, n)
 		waiting.put(fmt.Sprintf("q.Put(%d) on a full queue of capacity %d", n, n), q, n)
 	}
 	waiting.Quiet(t, testkit.Grace, "each queue held as many items as its capacity")

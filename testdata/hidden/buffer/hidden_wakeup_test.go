@@ -134,7 +134,7 @@ func TestCancelWakesItsWaiter(t *testing.T) {
 				w.What, testkit.Patience, first[i].What)
 		}
 		timer.Stop()
-		requireErrIs(t, w.Err, context.Canceled, "%s = %s, want context.Canceled (its context was cancelled while it waited)", w.What, errName(w.Err))
+		testkit.RequireErrorIs(t, w.Err, context.Canceled, "%s = %s, want context.Canceled (its context was cancelled while it waited)", w.What, errName(w.Err))
 	}
 	for _, w := range first {
 		w.Op.StaysBlocked(t, testkit.Grace, w.What+" (only the calls whose context was cancelled give up)")

@@ -221,7 +221,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		s.stopUnrelated()
 		r := s.c.Next(t, "the context first was cancelled")
 		require.Equal(t, s.unrelated, r.label, "%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
-		requireErrIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
+		testkit.RequireErrorIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (%s)", r, s.unrelated, on)
 		s.cancelTarget()
 	}
 
@@ -281,7 +281,7 @@ func TestWakeUpReachesTheRightWaiter(t *testing.T) {
 		s.cancelTarget()
 		r := s.c.Next(t, "ctx was cancelled (was bob woken, or only carol, who was waiting longer?)")
 		require.Equal(t, label, r.label, "%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
-		requireErrIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
+		testkit.RequireErrorIs(t, r.err, context.Canceled, "%v, want %s = nil, context.Canceled (ctx was cancelled while bob waited, %s)", r, label, on)
 		finish(s, on)
 	}
 }
@@ -340,7 +340,7 @@ func TestCancelBetweenCheckAndWait(t *testing.T) {
 		op.Finishes(t, testkit.Patience, fmt.Sprintf(
 			"%s, whose ctx was cancelled right after the call checked ctx.Err() and before it slept (%s; does the context.AfterFunc callback take the lock before it wakes the waiters?),",
 			f.what, on))
-		requireErrIs(t, err, context.Canceled, "%s = %s, want context.Canceled (ctx was cancelled while the call waited, %s)", f.what, errName(err), on)
+		testkit.RequireErrorIs(t, err, context.Canceled, "%s = %s, want context.Canceled (ctx was cancelled while the call waited, %s)", f.what, errName(err), on)
 	}
 }
 
@@ -502,7 +502,7 @@ func TestJoinWhileOthersTalk(t *testing.T) {
 	receive(t, bob, "alice", "hello", "alice had sent hello")
 	cancel()
 	holder.Finishes(t, testkit.Patience, `carol.ReceiveContext(ctx, "alice"), after ctx was cancelled,`)
-	requireErrIs(t, holdErr, context.Canceled, `carol.ReceiveContext(ctx, "alice") = %s, want context.Canceled (ctx was cancelled while it waited)`, errName(holdErr))
+	testkit.RequireErrorIs(t, holdErr, context.Canceled, `carol.ReceiveContext(ctx, "alice") = %s, want context.Canceled (ctx was cancelled while it waited)`, errName(holdErr))
 	send(t, erin, "alice", "hi", "erin had joined, and an unbounded link always has room")
 	receive(t, alice, "erin", "hi", "erin had sent hi")
 }

@@ -202,7 +202,7 @@ func TestCancelWakesItsOwnWaiter(t *testing.T) {
 				secondWhat, testkit.Patience, firstWhat)
 		}
 		timer.Stop()
-		requireErrIs(t, b.Err, context.Canceled, "%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.Err))
+		testkit.RequireErrorIs(t, b.Err, context.Canceled, "%s = %s, want context.Canceled (second was cancelled while it waited)", secondWhat, errName(b.Err))
 
 		// The first call is still waiting, and is served as usual.
 		if k.senders {

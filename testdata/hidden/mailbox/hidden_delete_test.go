@@ -243,12 +243,12 @@ func TestDeleteAndRecreate(t *testing.T) {
 	// The old handles stay dead.
 	var err error
 	testkit.Within(t, testkit.Patience, "old.Send(msg) after the name was reused", func() { err = old.Send(text("p", "to the old handle")) })
-	requireErrIs(t, err, ErrDeleted, `old.Send(msg) = %s, want ErrDeleted (old is a handle to the deleted mailbox; a new mailbox called "box" exists, but it is another mailbox)`, errName(err))
+	testkit.RequireErrorIs(t, err, ErrDeleted, `old.Send(msg) = %s, want ErrDeleted (old is a handle to the deleted mailbox; a new mailbox called "box" exists, but it is another mailbox)`, errName(err))
 	tryReceive(t, fresh, "fresh", Message{}, ErrWouldBlock, "the only Send since the new mailbox was created went through a handle to the old, deleted one")
 	send(t, freshAgain, "freshAgain", text("q", "for the new mailbox"), "an unbounded mailbox always has room")
 	var msg Message
 	testkit.Within(t, testkit.Patience, "oldAgain.TryReceive() after the name was reused", func() { msg, err = oldAgain.TryReceive() })
-	requireErrIs(t, err, ErrDeleted, `oldAgain.TryReceive() = %s, %s, want ErrDeleted (oldAgain is a handle to the deleted mailbox, not to the new mailbox called "box")`, show(msg), errName(err))
+	testkit.RequireErrorIs(t, err, ErrDeleted, `oldAgain.TryReceive() = %s, %s, want ErrDeleted (oldAgain is a handle to the deleted mailbox, not to the new mailbox called "box")`, show(msg), errName(err))
 	receive(t, fresh, "fresh", text("q", "for the new mailbox"), "that message was sent to the new mailbox, and nobody else took it")
 
 	// A receiver waiting on the old mailbox when it was deleted stays out of
@@ -259,6 +259,6 @@ func TestDeleteAndRecreate(t *testing.T) {
 	deleteBox(t, po, "stale", nil, "the mailbox existed")
 	next := create(t, po, "stale", 0)
 	op.Finishes(t, testkit.Patience, "stale.Receive(), waiting when its mailbox was deleted,")
-	requireErrIs(t, got.err, ErrDeleted, `stale.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)`, show(got.msg), errName(got.err))
+	testkit.RequireErrorIs(t, got.err, ErrDeleted, `stale.Receive() = %s, %s, want ErrDeleted (its mailbox was deleted while it waited)`, show(got.msg), errName(got.err))
 	trySend(t, next, "next", text("p", "x"), ErrWouldBlock, `the receiver that waited was on the old mailbox called "stale", not on the new one`)
 }

@@ -161,9 +161,7 @@ func TestLateReplyDiscarded(t *testing.T) {
 	late := goCall(ctx, c, "hold", []byte("late"))
 	h.wait(t, "late")
 	late.Finishes(t, testkit.Patience, fmt.Sprintf("%s, with a deadline %v away and a handler that does not return,", late.label, wait))
-	if !testkit.ErrorIs(t, late.err, context.DeadlineExceeded, "%s = %q, %s, want context.DeadlineExceeded, the error of ctx (the reply had not come when the deadline passed)", late.label, late.result, errText(late.err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, late.err, context.DeadlineExceeded, "%s = %q, %s, want context.DeadlineExceeded, the error of ctx (the reply had not come when the deadline passed)", late.label, late.result, errText(late.err))
 	tc := <-taps
 
 	next := goCall(context.Background(), c, "hold", []byte("next"))

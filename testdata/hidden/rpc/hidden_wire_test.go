@@ -203,9 +203,7 @@ func TestReadRejectsBadFrames(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			err := r.read(bytes.NewReader(tc.frame))
 			runtime.ReadMemStats(&after)
-			if !testkit.ErrorIs(t, err, rpc.ErrFrameTooLarge, "%s(%s) = %s, want an error wrapping ErrFrameTooLarge (the limit is MaxFrame = %d bytes; check the length before you allocate or read the body)", r.fn, tc.what, errText(err), rpc.MaxFrame) {
-				t.FailNow()
-			}
+			testkit.RequireErrorIs(t, err, rpc.ErrFrameTooLarge, "%s(%s) = %s, want an error wrapping ErrFrameTooLarge (the limit is MaxFrame = %d bytes; check the length before you allocate or read the body)", r.fn, tc.what, errText(err), rpc.MaxFrame)
 			grew := after.TotalAlloc - before.TotalAlloc
 			assert.LessOrEqual(t, grew, uint64(64<<10), "%s(%s) allocated %d bytes before it refused the frame, want almost nothing: a length that came from the peer must be checked before anything is allocated for it", r.fn, tc.what, grew)
 		}

@@ -91,9 +91,7 @@ func TestRecordPublishedWhole(t *testing.T) {
 	require.NoError(t, closeErr, "r.Close() = %s, want nil", errName(closeErr))
 	op.Finishes(t, testkit.Patience, "r.Receive(buf), waiting on an empty ring, after the producer's r.Close()")
 	require.Zero(t, n, "r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err))
-	if !testkit.ErrorIs(t, err, io.EOF, "r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, err, io.EOF, "r.Receive(buf) = %s, %s after the producer's Send stopped half-way and it closed the ring, want 0, io.EOF (the half-written record was never published)", show(buf[:n]), errName(err))
 }
 
 // TestRoomReleasedAfterCopy stops the consumer in the middle of a

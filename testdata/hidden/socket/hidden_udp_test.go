@@ -140,9 +140,7 @@ func TestCallIgnoresStaleReplies(t *testing.T) {
 		first = d
 	}
 	op.Finishes(t, testkit.Patience, "cl.Call(ctx, addr, \"first\") with no reply")
-	if !testkit.ErrorIs(t, err, ErrNoReply, "cl.Call(ctx, addr, \"first\") = %q, %s with no reply, want ErrNoReply", resp, errName(err)) {
-		t.FailNow()
-	}
+	testkit.RequireErrorIs(t, err, ErrNoReply, "cl.Call(ctx, addr, \"first\") = %q, %s with no reply, want ErrNoReply", resp, errName(err))
 
 	// Call 2: before its own reply, the late replies to call 1 arrive,
 	// and a datagram too short to hold an ID.
