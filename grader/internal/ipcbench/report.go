@@ -94,7 +94,7 @@ func (r *Results) Table(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "(UDP's large messages are 65,000-byte datagrams, just under the largest, 65,507; 16 in flight at most, since UDP drops what a receiver cannot take.)\n\n")
+	fmt.Fprintf(w, "(UDP's large messages are 65,000-byte datagrams, just under the largest, 65,507; at most 16 or 192 KiB in flight, since UDP drops what a receiver cannot take.)\n\n")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "exercise code\tper second\tGo's own\tper second\tratio\t\n")
 	pairs := []struct{ name, a, other, b, unit string }{
