@@ -63,17 +63,40 @@ func (m *Mutex) Unlock() {
 
 // A backoff paces a loop that waits for another process to change shared
 // memory. Nothing can wake a process that waits on plain memory, so it
-// has to look again from time to time: first at once (yielding to other
-// goroutines), then after sleeps that double up to maxSleep, so that a
-// long wait costs a few hundred wake-ups a second and no more.
-type backoff struct{ n int }
+// has to look again from time to time. The other process is often about
+// to finish, so first it looks again at once, for a few microseconds:
+// then a round trip through the ring costs about as long as the two
+// processors take to pass a cache line back and forth, far less than
+// any sleep. Then it yields to the other goroutines of this process, and
+// then it sleeps, doubling the sleep up to maxSleep, so that a long wait
+// costs a few hundred wake-ups a second and no more.
+type backoff struct {
+	n     int
+	start time.Time // of the first wait
+	spin  bool      // whether looking at once is worth it
+}
 
 const (
+	// spinFor is how long a wait looks again at once. It is spent only
+	// when this process can run another goroutine meanwhile (GOMAXPROCS
+	// above 1): with one, the goroutine waited for may be this
+	// process's, and could not run while this one spins.
+	spinFor  = 20 * time.Microsecond
 	yields   = 64
 	maxSleep = 2 * time.Millisecond
 )
 
 func (b *backoff) wait() {
+	if b.start.IsZero() {
+		b.start = time.Now()
+		b.spin = runtime.GOMAXPROCS(0) > 1
+	}
+	if b.spin {
+		if time.Since(b.start) < spinFor {
+			return
+		}
+		b.spin = false
+	}
 	b.n++
 	if b.n <= yields {
 		runtime.Gosched()
