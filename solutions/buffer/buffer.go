@@ -279,9 +279,19 @@ func (q *Queue[T]) waitUntil(ctx context.Context, ready func() bool) error {
 // broadcast could fall between a waiter's check of ctx.Err() and its call
 // to Wait, and that waiter would sleep on.
 func (q *Queue[T]) wakeOnDone(ctx context.Context) (stop func() bool) {
+	if ctx.Done() == nil {
+		// ctx can never be done (Put and Get pass context.Background), so
+		// there is nothing to arrange. Registering a callback anyway would
+		// cost an allocation and a lock on every call: most of what a
+		// hand-off through the queue costs.
+		return neverDone
+	}
 	return context.AfterFunc(ctx, func() {
 		q.mu.Lock()
 		defer q.mu.Unlock()
 		q.changed.Broadcast()
 	})
 }
+
+// neverDone is the stop function for a context that can never be done.
+func neverDone() bool { return false }
