@@ -8,10 +8,11 @@ package shm
 import "errors"
 
 // RingHeader is the number of bytes at the start of a ring's region that
-// are yours for its indices and its end-of-stream flag. The rest of the
-// region, size-RingHeader bytes, is the ring's capacity: it holds the
-// records.
-const RingHeader = 64
+// are yours for its indices and its end-of-stream flag: three cache lines
+// of 64 bytes, room to give each index a line of its own (the README says
+// why that matters). The rest of the region, size-RingHeader bytes, is
+// the ring's capacity: it holds the records.
+const RingHeader = 192
 
 // RecordHeader is the number of bytes in front of every message in the
 // ring: the message's length, as a uint32. A message of n bytes takes

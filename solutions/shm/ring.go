@@ -13,9 +13,11 @@ import (
 )
 
 // RingHeader is the number of bytes at the start of a ring's region that
-// hold its indices and its end-of-stream flag. The rest of the region,
-// size-RingHeader bytes, holds the messages.
-const RingHeader = 64
+// hold its indices and its end-of-stream flag: three cache lines, so that
+// the producer's index, the consumer's index and the flag each have one
+// of their own. The rest of the region, size-RingHeader bytes, holds the
+// messages.
+const RingHeader = 192
 
 // RecordHeader is the number of bytes in front of every message in the
 // ring: its length, a little-endian uint32. A message of n bytes takes
@@ -37,10 +39,16 @@ var (
 //
 // Layout of the region (offsets from off):
 //
-//	0   head    uint64  bytes the consumer has taken, ever (only the consumer writes it)
-//	8   tail    uint64  bytes the producer has published, ever (only the producer writes it)
-//	16  closed  uint32  1 once the producer has closed the ring
-//	64  data    size-64 bytes, the records, wrapping around at the end
+//	0    head    uint64  bytes the consumer has taken, ever (only the consumer writes it)
+//	64   tail    uint64  bytes the producer has published, ever (only the producer writes it)
+//	128  closed  uint32  1 once the producer has closed the ring
+//	192  data    size-192 bytes, the records, wrapping around at the end
+//
+// Each index has a cache line of its own. A processor that writes a word
+// takes the whole line from the other processors' caches; with both
+// indices on one line, every store of one would take the line from the
+// other side, which then has to fetch it back (false sharing), and each
+// message would cost two trips of the line between the processors.
 //
 // head and tail only grow; a position in data is the count modulo the
 // capacity, so tail-head is the number of bytes in use, and a full ring
@@ -55,6 +63,14 @@ type Ring struct {
 	head, tail *atomic.Uint64
 	closed     *atomic.Uint32
 	data       []byte
+
+	// seenHead is the head as this end's Send last loaded it, and
+	// seenTail the tail as its Receive did: hints, not state. An index
+	// only grows, so an old hint only understates the room or what is
+	// there to read, and the other side's index is loaded again only
+	// when the hint is not enough. Loading it every time would pull its
+	// cache line from the other processor for every message.
+	seenHead, seenTail uint64
 }
 
 // RingAt returns the ring stored in seg.Bytes()[off:off+size]. off must
@@ -69,8 +85,8 @@ func RingAt(seg *Segment, off, size int) *Ring {
 	}
 	return &Ring{
 		head:   shmview.Uint64(b, off),
-		tail:   shmview.Uint64(b, off+8),
-		closed: shmview.Uint32(b, off+16),
+		tail:   shmview.Uint64(b, off+64),
+		closed: shmview.Uint32(b, off+128),
 		data:   b[off+RingHeader : off+size],
 	}
 }
@@ -87,8 +103,12 @@ func (r *Ring) Send(msg []byte) error {
 		return ErrClosed
 	}
 	tail := r.tail.Load() // only this side writes it
+	room := func() bool { return uint64(len(r.data))-(tail-r.seenHead) >= need }
 	var b backoff
-	for uint64(len(r.data))-(tail-r.head.Load()) < need {
+	for !room() {
+		if r.seenHead = r.head.Load(); room() {
+			break
+		}
 		b.wait()
 	}
 	var n [RecordHeader]byte
@@ -107,7 +127,10 @@ func (r *Ring) Send(msg []byte) error {
 func (r *Ring) Receive(buf []byte) (int, error) {
 	head := r.head.Load() // only this side writes it
 	var b backoff
-	for r.tail.Load() == head {
+	for r.seenTail <= head { // seenTail <= tail: maybe nothing to read
+		if r.seenTail = r.tail.Load(); r.seenTail > head {
+			break
+		}
 		// Load closed before tail: the producer stores its last tail
 		// before closed, so if closed is set, that tail is final.
 		if r.closed.Load() != 0 && r.tail.Load() == head {
