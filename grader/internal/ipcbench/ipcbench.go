@@ -152,13 +152,15 @@ func runExercise(ctx context.Context, repo *course.Repo, ex *course.Exercise, op
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin.Path, "-test.run=^$", "-test.bench=.", "-test.benchtime="+opts.BenchTime, "-test.count=1")
+	// A wrong student ring can lose a message, and a benchmark then waits
+	// for ever: the timeout ends it with every goroutine's stack.
+	cmd := exec.CommandContext(ctx, bin.Path, "-test.run=^$", "-test.bench=.", "-test.benchtime="+opts.BenchTime, "-test.count=1", "-test.timeout=10m")
 	cmd.Dir = bin.Dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("the benchmarks failed (%v): is the code complete, and does it pass its tests?\n%s", err, firstLines(string(out)+stderr.String(), 15))
+		return nil, fmt.Errorf("the benchmarks failed (%v): is the code complete, and does it pass its tests? (a benchmark stopped after 10 minutes waits for a message that never came)\n%s", err, firstLines(string(out)+stderr.String(), 15))
 	}
 	return out, nil
 }
