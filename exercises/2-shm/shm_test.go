@@ -888,6 +888,39 @@ func TestRingWaits(t *testing.T) {
 	op.Finishes(t, testkit.Patience, "r.Send(\"\") after a Receive made room")
 	require.NoError(t, err, "r.Send(\"\") = %s after a Receive made room, want nil", errName(err))
 	receive(t, c, 64, []byte{}, "the empty message waited for room")
+
+	// A process that joins a ring in use makes its own Ring with RingAt,
+	// and all it knows must come from the segment. Once the ring has gone
+	// round a few times, a new consumer waits on the empty ring, and a new
+	// producer on the full one.
+	name := newName(t)
+	a, b := create(t, name, 4096), open(t, name)
+	size := RingHeader + 64
+	p, c = RingAt(a, 0, size), RingAt(b, 0, size)
+	for i := 0; i < 5; i++ {
+		send(t, p, big, "the ring was empty")
+		receive(t, c, 64, big, "the message just sent")
+	}
+	newC := RingAt(b, 0, size)
+	op = testkit.Go(func() {
+		buf := make([]byte, 64)
+		var n int
+		n, err = newC.Receive(buf)
+		got = buf[:n]
+	})
+	op.StaysBlocked(t, testkit.Grace, "r.Receive(buf) on a Ring just made with RingAt (the ring is empty: 5 messages of 4+60 bytes went round it and were received)")
+	send(t, p, []byte("hello"), "the ring was empty")
+	op.Finishes(t, testkit.Patience, "r.Receive(buf) on a Ring just made with RingAt, after a Send")
+	require.NoError(t, err, "r.Receive(buf) on a Ring just made = %q, %s, want \"hello\", nil", got, errName(err))
+	require.Equal(t, "hello", string(got), "r.Receive(buf) on a Ring just made = %q, %s, want \"hello\", nil", got, errName(err))
+	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
+	newP := RingAt(a, 0, size)
+	op = testkit.Go(func() { err = newP.Send([]byte("x")) })
+	op.StaysBlocked(t, testkit.Grace, "r.Send(\"x\") on a Ring just made with RingAt (the ring is full)")
+	receive(t, newC, 64, big, "a new producer's Send must not overwrite a message not yet received")
+	op.Finishes(t, testkit.Patience, "r.Send(\"x\") on a Ring just made, after a Receive made room")
+	require.NoError(t, err, "r.Send(\"x\") on a Ring just made = %s after a Receive made room, want nil", errName(err))
+	receive(t, newC, 64, []byte("x"), "the new producer's message")
 }
 
 func TestRingEndOfStream(t *testing.T) {

@@ -103,7 +103,10 @@ func (r *Ring) Send(msg []byte) error {
 		return ErrClosed
 	}
 	tail := r.tail.Load() // only this side writes it
-	room := func() bool { return uint64(len(r.data))-(tail-r.seenHead) >= need }
+	// seenHead <= head <= tail, so tail-seenHead does not wrap around;
+	// C-(tail-seenHead) would, for a Ring made anew (seenHead 0) after
+	// the ring has gone round once.
+	room := func() bool { return tail-r.seenHead <= uint64(len(r.data))-need }
 	var b backoff
 	for !room() {
 		if r.seenHead = r.head.Load(); room() {
