@@ -866,28 +866,11 @@ func TestRingInOrder(t *testing.T) {
 func TestRingWaits(t *testing.T) {
 	testkit.AtLeastProcs(t, 2)
 	p, c := ringPair(t, 64)
-	var got []byte
-	var err error
-	op := testkit.Go(func() {
-		buf := make([]byte, 64)
-		var n int
-		n, err = c.Receive(buf)
-		got = buf[:n]
-	})
-	op.StaysBlocked(t, testkit.Grace, "r.Receive(buf) (the ring is empty)")
-	send(t, p, []byte("wake up"), "the ring was empty")
-	op.Finishes(t, testkit.Patience, "r.Receive(buf) after a Send")
-	require.NoError(t, err, "r.Receive(buf) = %q, %s, want \"wake up\", nil", got, errName(err))
-	require.Equal(t, "wake up", string(got), "r.Receive(buf) = %q, %s, want \"wake up\", nil", got, errName(err))
+	receiveWaits(t, p, c, "wake up", "the ring is empty")
 
 	big := bytes.Repeat([]byte("x"), 60)
 	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
-	op = testkit.Go(func() { err = p.Send([]byte{}) })
-	op.StaysBlocked(t, testkit.Grace, "r.Send(\"\") (the ring is full: even an empty message needs 4 bytes)")
-	receive(t, c, 64, big, "the ring was full")
-	op.Finishes(t, testkit.Patience, "r.Send(\"\") after a Receive made room")
-	require.NoError(t, err, "r.Send(\"\") = %s after a Receive made room, want nil", errName(err))
-	receive(t, c, 64, []byte{}, "the empty message waited for room")
+	sendWaits(t, p, c, []byte{}, big, "the ring is full: even an empty message needs 4 bytes")
 
 	// A process that joins a ring in use makes its own Ring with RingAt,
 	// and all it knows must come from the segment. Once the ring has gone
@@ -902,25 +885,43 @@ func TestRingWaits(t *testing.T) {
 		receive(t, c, 64, big, "the message just sent")
 	}
 	newC := RingAt(b, 0, size)
-	op = testkit.Go(func() {
-		buf := make([]byte, 64)
-		var n int
-		n, err = newC.Receive(buf)
-		got = buf[:n]
-	})
-	op.StaysBlocked(t, testkit.Grace, "r.Receive(buf) on a Ring just made with RingAt (the ring is empty: 5 messages of 4+60 bytes went round it and were received)")
-	send(t, p, []byte("hello"), "the ring was empty")
-	op.Finishes(t, testkit.Patience, "r.Receive(buf) on a Ring just made with RingAt, after a Send")
-	require.NoError(t, err, "r.Receive(buf) on a Ring just made = %q, %s, want \"hello\", nil", got, errName(err))
-	require.Equal(t, "hello", string(got), "r.Receive(buf) on a Ring just made = %q, %s, want \"hello\", nil", got, errName(err))
+	receiveWaits(t, p, newC, "hello", "on a Ring just made with RingAt; the ring is empty: 5 messages of 4+60 bytes went round it and were received")
 	send(t, p, big, "4+60 bytes fill a ring of capacity 64 exactly")
 	newP := RingAt(a, 0, size)
-	op = testkit.Go(func() { err = newP.Send([]byte("x")) })
-	op.StaysBlocked(t, testkit.Grace, "r.Send(\"x\") on a Ring just made with RingAt (the ring is full)")
-	receive(t, newC, 64, big, "a new producer's Send must not overwrite a message not yet received")
-	op.Finishes(t, testkit.Patience, "r.Send(\"x\") on a Ring just made, after a Receive made room")
-	require.NoError(t, err, "r.Send(\"x\") on a Ring just made = %s after a Receive made room, want nil", errName(err))
-	receive(t, newC, 64, []byte("x"), "the new producer's message")
+	sendWaits(t, newP, newC, []byte("x"), big, "on a Ring just made with RingAt; the ring is full, and its message not yet received")
+}
+
+// receiveWaits checks that c.Receive waits while the ring is empty (why
+// says why it is), and returns msg once p has sent it.
+func receiveWaits(t *testing.T, p, c *Ring, msg, why string) {
+	t.Helper()
+	var got []byte
+	var err error
+	op := testkit.Go(func() {
+		buf := make([]byte, 64)
+		var n int
+		n, err = c.Receive(buf)
+		got = buf[:n]
+	})
+	op.StaysBlocked(t, testkit.Grace, fmt.Sprintf("r.Receive(buf) (%s)", why))
+	send(t, p, []byte(msg), "the ring was empty")
+	op.Finishes(t, testkit.Patience, fmt.Sprintf("r.Receive(buf) after a Send (%s)", why))
+	require.NoError(t, err, "r.Receive(buf) = %q, %s, want %q, nil (%s)", got, errName(err), msg, why)
+	require.Equal(t, msg, string(got), "r.Receive(buf) = %q, %s, want %q, nil (%s)", got, errName(err), msg, why)
+}
+
+// sendWaits checks that p.Send(msg) waits while the ring is full (why
+// says why it is) until c has received first, the message that fills
+// it, and that c then receives msg.
+func sendWaits(t *testing.T, p, c *Ring, msg, first []byte, why string) {
+	t.Helper()
+	var err error
+	op := testkit.Go(func() { err = p.Send(msg) })
+	op.StaysBlocked(t, testkit.Grace, fmt.Sprintf("r.Send(%s) (%s)", show(msg), why))
+	receive(t, c, 64, first, "the message that filled the ring; "+why)
+	op.Finishes(t, testkit.Patience, fmt.Sprintf("r.Send(%s) after a Receive made room (%s)", show(msg), why))
+	require.NoError(t, err, "r.Send(%s) = %s after a Receive made room, want nil (%s)", show(msg), errName(err), why)
+	receive(t, c, 64, msg, "the message that waited for room")
 }
 
 func TestRingEndOfStream(t *testing.T) {
