@@ -146,67 +146,6 @@ func listenUnix(t *testing.T) net.Listener {
 	return l
 }
 
-// A trackingListener wraps a listener and remembers every connection it
-// accepted, to check that the server closes each one.
-type trackingListener struct {
-	net.Listener
-	// setup, when set, is applied to every accepted connection.
-	setup func(net.Conn)
-
-	mu    sync.Mutex
-	conns []*trackedConn
-}
-
-// A trackedConn records whether the server closed it.
-type trackedConn struct {
-	net.Conn
-	mu     sync.Mutex
-	closed bool
-}
-
-func (c *trackedConn) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	c.mu.Unlock()
-	return c.Conn.Close()
-}
-
-func (c *trackedConn) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
-func track(l net.Listener) *trackingListener { return &trackingListener{Listener: l} }
-
-func (l *trackingListener) Accept() (net.Conn, error) {
-	conn, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	if l.setup != nil {
-		l.setup(conn)
-	}
-	tc := &trackedConn{Conn: conn}
-	l.mu.Lock()
-	l.conns = append(l.conns, tc)
-	l.mu.Unlock()
-	return tc, nil
-}
-
-// open returns how many of the accepted connections the server has not
-// closed, and how many it accepted in all.
-func (l *trackingListener) open() (open, accepted int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, c := range l.conns {
-		if !c.isClosed() {
-			open++
-		}
-	}
-	return open, len(l.conns)
-}
-
 // A running server, as the tests start it.
 type running struct {
 	srv   *Server
@@ -580,7 +519,7 @@ func TestBroadcastUnix(t *testing.T) {
 
 func TestCloseDisconnectsEveryone(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	l := track(listenTCP(t))
+	l := testkit.NewTrackingListener(listenTCP(t))
 	srv := &Server{}
 	r := serve(t, srv, l)
 	names := []string{"a", "b", "c"}
@@ -591,7 +530,7 @@ func TestCloseDisconnectsEveryone(t *testing.T) {
 	var err error
 	testkit.Within(t, testkit.Patience, "srv.Close()", func() { err = srv.Close() })
 	assert.NoError(t, err, "srv.Close()")
-	open, accepted := l.open()
+	open, accepted := l.Open()
 	assert.Zero(t, open, "after srv.Close() returned, %d of the %d connections the server accepted were still open: Close must close every connection before it returns", open, accepted)
 	r.serveReturned(t, "srv.Close()")
 	for i, c := range conns {

@@ -70,3 +70,73 @@ func (l *CloseWatcher) Close() error {
 
 // Closed reports whether Close has been called.
 func (l *CloseWatcher) Closed() bool { return l.closed.Load() }
+
+// A TrackedConn is a connection that records whether it was closed: the
+// code under test must close every connection it is done with.
+type TrackedConn struct {
+	net.Conn
+	closed atomic.Bool
+}
+
+// Track wraps c.
+func Track(c net.Conn) *TrackedConn { return &TrackedConn{Conn: c} }
+
+// Close records the call and closes the inner connection.
+func (c *TrackedConn) Close() error {
+	c.closed.Store(true)
+	return c.Conn.Close()
+}
+
+// Closed reports whether Close has been called.
+func (c *TrackedConn) Closed() bool { return c.closed.Load() }
+
+// A TrackingListener hands out the connections its inner listener accepts
+// as TrackedConns, and keeps them, to check afterwards that the server
+// closed each one.
+type TrackingListener struct {
+	net.Listener
+	// Setup, when set, is applied to every accepted connection before
+	// the server gets it.
+	Setup func(net.Conn)
+
+	mu    sync.Mutex
+	conns []*TrackedConn
+}
+
+// NewTrackingListener wraps l.
+func NewTrackingListener(l net.Listener) *TrackingListener { return &TrackingListener{Listener: l} }
+
+// Accept accepts a connection from the inner listener and keeps it.
+func (l *TrackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if l.Setup != nil {
+		l.Setup(c)
+	}
+	tc := Track(c)
+	l.mu.Lock()
+	l.conns = append(l.conns, tc)
+	l.mu.Unlock()
+	return tc, nil
+}
+
+// Accepted returns the connections accepted so far, oldest first.
+func (l *TrackingListener) Accepted() []*TrackedConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*TrackedConn(nil), l.conns...)
+}
+
+// Open returns how many of the accepted connections are not closed, and
+// how many were accepted in all.
+func (l *TrackingListener) Open() (open, accepted int) {
+	conns := l.Accepted()
+	for _, c := range conns {
+		if !c.Closed() {
+			open++
+		}
+	}
+	return open, len(conns)
+}

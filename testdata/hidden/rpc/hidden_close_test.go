@@ -62,16 +62,16 @@ func TestServerCloseWakesCallers(t *testing.T) {
 func TestCloseLeavesNothingRunning(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	ts := newTestServer(t)
-	tl := &trackListener{Listener: listenTCP(t)}
+	tl := testkit.NewTrackingListener(listenTCP(t))
 	served := serve(ts.Server, tl)
 	addr := tl.Addr().String()
-	var dialled []*trackConn
+	var dialled []*testkit.TrackedConn
 	c1 := newClient(t, func() (net.Conn, error) {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			return nil, err
 		}
-		tc := &trackConn{Conn: conn}
+		tc := testkit.Track(conn)
 		dialled = append(dialled, tc)
 		return tc, nil
 	})
@@ -92,7 +92,7 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 
 	testkit.Within(t, testkit.Patience, "c.Close()", func() { c1.Close() })
 	for i, tc := range dialled {
-		assert.True(t, tc.closed.Load(), "connection %d that the client dialled is still open after c.Close(), want it closed", i+1)
+		assert.True(t, tc.Closed(), "connection %d that the client dialled is still open after c.Close(), want it closed", i+1)
 	}
 
 	// A server closed while a connection is open and idle.
@@ -103,8 +103,8 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	rc.served.Finishes(t, testkit.Patience, "srv.ServeConn(conn), idle when the server was closed,")
 	testkit.ErrorIs(t, rc.err, rpc.ErrShutdown, "srv.ServeConn(conn) = %s after srv.Close(), want ErrShutdown", errText(rc.err))
 	served.returnsShutdown(t)
-	for i, tc := range tl.accepted() {
-		assert.True(t, tc.closed.Load(), "connection %d that the server accepted is still open after srv.Close(), want it closed", i+1)
+	for i, tc := range tl.Accepted() {
+		assert.True(t, tc.Closed(), "connection %d that the server accepted is still open after srv.Close(), want it closed", i+1)
 	}
 
 	// A closed server refuses to serve.
@@ -115,10 +115,10 @@ func TestCloseLeavesNothingRunning(t *testing.T) {
 	assert.True(t, l2.Closed(), "srv.Serve(l) on a closed server returned and left l open, want l closed: Close closes the listeners, and a Serve that comes after Close must close its own, or clients that dial it wait for ever")
 	a, b := net.Pipe()
 	defer a.Close()
-	tb := &trackConn{Conn: b}
+	tb := testkit.Track(b)
 	testkit.Within(t, testkit.Patience, "srv.ServeConn(conn) on a closed server", func() { err2 = ts.ServeConn(tb) })
 	testkit.ErrorIs(t, err2, rpc.ErrShutdown, "srv.ServeConn(conn) on a closed server = %s, want ErrShutdown", errText(err2))
-	assert.True(t, tb.closed.Load(), "srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
+	assert.True(t, tb.Closed(), "srv.ServeConn(conn) on a closed server returned and left conn open, want it closed: ServeConn always closes conn")
 	testkit.Within(t, testkit.Patience, "a second srv.Close()", func() { ts.Close() })
 }
 

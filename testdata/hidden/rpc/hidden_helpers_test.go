@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	rpc "github.com/ipclab/ipclab/exercises/9-rpc"
@@ -174,42 +173,6 @@ func (h *holds) wait(t *testing.T, name string) {
 			require.FailNow(t, fmt.Sprintf("the call hold(%q) did not reach its handler within %v", name, testkit.Patience))
 		}
 	}
-}
-
-// trackConn is a connection that remembers whether it was closed.
-type trackConn struct {
-	net.Conn
-	closed atomic.Bool
-}
-
-func (c *trackConn) Close() error {
-	c.closed.Store(true)
-	return c.Conn.Close()
-}
-
-// trackListener is a listener that hands out trackConns and keeps them.
-type trackListener struct {
-	net.Listener
-	mu    sync.Mutex
-	conns []*trackConn
-}
-
-func (l *trackListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackConn{Conn: c}
-	l.mu.Lock()
-	l.conns = append(l.conns, tc)
-	l.mu.Unlock()
-	return tc, nil
-}
-
-func (l *trackListener) accepted() []*trackConn {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]*trackConn(nil), l.conns...)
 }
 
 // listenTCP listens on a free loopback port and closes the listener when

@@ -187,7 +187,7 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 func TestConnAcceptedWhileClosing(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
 	ts := newTestServer(t)
-	tl := &trackListener{Listener: listenTCP(t)}
+	tl := testkit.NewTrackingListener(listenTCP(t))
 	l := testkit.NewLateListener(tl) // hands the server its connection once it is being closed
 	served := serve(ts.Server, l)
 	conn, err := net.DialTimeout("tcp", l.Addr().String(), testkit.Patience)
@@ -197,8 +197,8 @@ func TestConnAcceptedWhileClosing(t *testing.T) {
 
 	testkit.Within(t, testkit.Patience, "srv.Close() while Serve was receiving a new connection", func() { ts.Close() })
 	served.returnsShutdown(t)
-	for i, tc := range tl.accepted() {
-		assert.True(t, tc.closed.Load(), "connection %d, which Accept returned just as the server was closing, is still open after srv.Serve(l) returned, want it closed: nobody will serve it (it leaks, and its client waits for ever)", i+1)
+	for i, tc := range tl.Accepted() {
+		assert.True(t, tc.Closed(), "connection %d, which Accept returned just as the server was closing, is still open after srv.Serve(l) returned, want it closed: nobody will serve it (it leaks, and its client waits for ever)", i+1)
 	}
 }
 

@@ -155,7 +155,7 @@ func TestCloseWaitsForItsGoroutines(t *testing.T) {
 
 func TestConnAcceptedWhileClosing(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	tl := track(listenTCP(t))
+	tl := testkit.NewTrackingListener(listenTCP(t))
 	l := testkit.NewLateListener(tl) // hands the server its connection once it is being closed
 	srv := &Server{}
 	r := serve(t, srv, l)
@@ -171,7 +171,7 @@ func TestConnAcceptedWhileClosing(t *testing.T) {
 		func() { err = srv.Close() })
 	assert.NoError(t, err, "srv.Close()")
 	r.serveReturned(t, "srv.Close()")
-	open, accepted := tl.open()
+	open, accepted := tl.Open()
 	require.Zero(t, open, "after srv.Close() returned, %d of the %d connections the server accepted were still open: a connection that Accept returns after Close must be closed too (it leaks otherwise)", open, accepted)
 	expectEnd(t, late, "late", "srv.Close()")
 	n := clientsNow(t, srv)

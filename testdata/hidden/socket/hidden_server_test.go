@@ -58,7 +58,7 @@ func numbered(n, size int) []byte {
 
 func TestServerRefusesOversizedFrame(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	l := track(listenTCP(t))
+	l := testkit.NewTrackingListener(listenTCP(t))
 	srv := &Server{MaxFrame: 1024}
 	serve(t, srv, l)
 	big, huge, b, c := dial(t, l), dial(t, l), dial(t, l), dial(t, l)
@@ -78,7 +78,7 @@ func TestServerRefusesOversizedFrame(t *testing.T) {
 	mustSend(t, b, "b", pattern(1024))
 	mustReceive(t, c, "c", pattern(1024),
 		"the 1024-byte frame from b (not the 1025-byte frame from big: the server must refuse frames over its MaxFrame)")
-	open, accepted := l.open()
+	open, accepted := l.Open()
 	assert.Equal(t, 2, open, "%d of the %d connections the server accepted are open, want 2: the connections of the clients that sent oversized frames must be closed", open, accepted)
 }
 
@@ -89,8 +89,8 @@ func TestSlowClientIsDropped(t *testing.T) {
 		frameSize = 64 << 10
 		maxFrames = 256 // 16 MiB: far more than the slow client's queue and buffers hold
 	)
-	l := track(listenTCP(t))
-	l.setup = shrinkWrites
+	l := testkit.NewTrackingListener(listenTCP(t))
+	l.Setup = shrinkWrites
 	srv := &Server{QueueLen: queueLen}
 	serve(t, srv, l)
 	slow := dial(t, l)
@@ -122,17 +122,15 @@ func TestSlowClientIsDropped(t *testing.T) {
 	// slow has read nothing, so its writer is stuck in a Write: the server
 	// must close slow's connection itself when it drops it, not leave that
 	// to a writer that may never come back from its Write.
-	var slowConn *trackedConn
-	l.mu.Lock()
-	for _, tc := range l.conns {
+	var slowConn *testkit.TrackedConn
+	for _, tc := range l.Accepted() {
 		if tc.RemoteAddr().String() == slow.LocalAddr().String() {
 			slowConn = tc
 		}
 	}
-	l.mu.Unlock()
 	require.NotNil(t, slowConn, "the server accepted no connection from the slow client's address %v", slow.LocalAddr())
 	// Bounded: Patience in all, in steps of a millisecond.
-	for deadline := time.Now().Add(testkit.Patience); !slowConn.isClosed(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(testkit.Patience); !slowConn.Closed(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			require.FailNow(t, "the slow client's connection is still open", "srv.Clients() = 2: the slow client was dropped, but its connection was still open %v later, while it read nothing: "+
 				"close a dropped client's connection when you drop it (its writer is stuck in a Write to a client that does not read, and would close it only once that Write ends)",
@@ -155,7 +153,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	// b and c are still there and still hear each other.
 	mustSend(t, c, "c", []byte("still here"))
 	mustReceive(t, b, "b", []byte("still here"), `"still here" from c, after the slow client was dropped`)
-	open, accepted := l.open()
+	open, accepted := l.Open()
 	assert.Equal(t, 2, open, "%d of the %d connections the server accepted are open, want 2 (b and c)", open, accepted)
 }
 
@@ -167,7 +165,7 @@ func TestBroadcastExactlyOnceInOrder(t *testing.T) {
 		rounds   = 25
 		perRound = 6 // frames each client sends per round
 	)
-	tcp, unix := track(listenTCP(t)), track(listenUnix(t))
+	tcp, unix := testkit.NewTrackingListener(listenTCP(t)), testkit.NewTrackingListener(listenUnix(t))
 	srv := &Server{QueueLen: 128} // more than can ever be waiting: nobody is dropped
 	r := serve(t, srv, tcp, unix)
 	conns := []net.Conn{dial(t, tcp), dial(t, unix), dial(t, tcp), dial(t, unix)}
@@ -290,7 +288,7 @@ func describeExtra(got []byte, i int, next []int, names []string) string {
 
 func TestShutdownLeavesNothing(t *testing.T) {
 	testkit.NoGoroutineLeaks(t)
-	tcp, unix := track(listenTCP(t)), track(listenUnix(t))
+	tcp, unix := testkit.NewTrackingListener(listenTCP(t)), testkit.NewTrackingListener(listenUnix(t))
 	srv := &Server{}
 	r := serve(t, srv, tcp, unix)
 	a, b, c := dial(t, tcp), dial(t, unix), dial(t, tcp)
@@ -321,8 +319,8 @@ func TestShutdownLeavesNothing(t *testing.T) {
 
 	err := shutdownNow(t, srv)
 	assert.NoError(t, err, "srv.Shutdown(ctx) (every client reads, or has room for what is queued for it)")
-	for _, l := range []*trackingListener{tcp, unix} {
-		open, accepted := l.open()
+	for _, l := range []*testkit.TrackingListener{tcp, unix} {
+		open, accepted := l.Open()
 		assert.Zero(t, open, "after srv.Shutdown(ctx) returned, %d of the %d connections accepted on %s were still open: "+
 			"every connection must be closed by then, those of clients that left earlier included",
 			open, accepted, l.Addr().Network())
@@ -348,8 +346,8 @@ func TestShutdownGivesUpOnStuckClient(t *testing.T) {
 		frameSize = 64 << 10 // 2.5 MiB in all: far more than the stuck client's buffers hold
 		wait      = 300 * time.Millisecond
 	)
-	l := track(listenTCP(t))
-	l.setup = shrinkWrites
+	l := testkit.NewTrackingListener(listenTCP(t))
+	l.Setup = shrinkWrites
 	srv := &Server{QueueLen: 1024} // room for every frame: the stuck client is never dropped
 	r := serve(t, srv, l)
 	stuck := dial(t, l)
@@ -378,7 +376,7 @@ func TestShutdownGivesUpOnStuckClient(t *testing.T) {
 	})
 	testkit.ErrorIs(t, err, context.DeadlineExceeded, "srv.Shutdown(ctx) = %v after %v, want context.DeadlineExceeded: %d frames of %d bytes were queued for a client that reads nothing, so they could not all be delivered within %v",
 		err, elapsed.Round(time.Millisecond), frames, frameSize, wait)
-	open, accepted := l.open()
+	open, accepted := l.Open()
 	assert.Zero(t, open, "after srv.Shutdown(ctx) gave up, %d of the %d connections the server accepted were still open: when ctx is done, close everything at once", open, accepted)
 	r.serveReturned(t, "srv.Shutdown(ctx)")
 	expectEnd(t, stuck, "stuck", "srv.Shutdown(ctx)")
