@@ -59,7 +59,7 @@ func (l *LateListener) Holding() <-chan struct{} { return l.holding }
 // refuses to serve at all.
 type CloseWatcher struct {
 	net.Listener
-	closed atomic.Bool
+	closeMark
 }
 
 // Close records the call and closes the inner listener.
@@ -68,14 +68,18 @@ func (l *CloseWatcher) Close() error {
 	return l.Listener.Close()
 }
 
+// closeMark is what CloseWatcher and TrackedConn keep of their Close
+// calls: whether there was one.
+type closeMark struct{ closed atomic.Bool }
+
 // Closed reports whether Close has been called.
-func (l *CloseWatcher) Closed() bool { return l.closed.Load() }
+func (m *closeMark) Closed() bool { return m.closed.Load() }
 
 // A TrackedConn is a connection that records whether it was closed: the
 // code under test must close every connection it is done with.
 type TrackedConn struct {
 	net.Conn
-	closed atomic.Bool
+	closeMark
 }
 
 // Track wraps c.
@@ -86,9 +90,6 @@ func (c *TrackedConn) Close() error {
 	c.closed.Store(true)
 	return c.Conn.Close()
 }
-
-// Closed reports whether Close has been called.
-func (c *TrackedConn) Closed() bool { return c.closed.Load() }
 
 // A TrackingListener hands out the connections its inner listener accepts
 // as TrackedConns, and keeps them, to check afterwards that the server
